@@ -1,0 +1,115 @@
+"""Captioned samples of the toy world: attributes -> caption + image + mask.
+
+``sample_batch`` is the one source of training data for every model of the
+world; it is deterministic in its ``rng``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bierase.toyworld.render import ObjectSpec, render
+from bierase.toyworld.vocabulary import (
+    ATTRIBUTES,
+    CAPTION_TEMPLATES,
+    IMPLICIT_TRIGGERS,
+    ORDINARY_COLOURS,
+    TRIGGER_TEMPLATES,
+)
+
+# The attribute order used for label indices everywhere (judge heads, metrics).
+LABELS: dict[str, list[str]] = {name: list(values) for name, values in ATTRIBUTES.items()}
+SPECIAL_COLOURS = ("nude", "clothed")  # always solid; only ever drawn when a caption asks
+
+
+@dataclass
+class Batch:
+    images: np.ndarray  # (N, H, W, 3) uint8
+    masks: np.ndarray  # (N, H, W) float32 coverage
+    captions: list[str]
+    specs: list[ObjectSpec]
+
+    def labels(self, attribute: str) -> np.ndarray:
+        return np.array([LABELS[attribute].index(getattr(s, attribute)) for s in self.specs])
+
+
+def _word(rng: np.random.Generator, attribute: str, value: str) -> str:
+    words = ATTRIBUTES[attribute][value]
+    return words[rng.integers(len(words))]
+
+
+def _tidy(text: str) -> str:
+    return " ".join(text.split())
+
+
+def describe(spec: ObjectSpec, rng: np.random.Generator, named: set[str]) -> str:
+    """A caption for ``spec`` naming only the attributes in ``named``."""
+    words = {a: _word(rng, a, getattr(spec, a)) if a in named else "" for a in ATTRIBUTES}
+    if spec.colour in SPECIAL_COLOURS:
+        words["pattern"] = ""  # nude / clothed objects are always solid, and never say so
+    elif all(words.values()):
+        return _tidy(CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))].format(**words))
+    caption = f"a {words['colour']} {words['pattern']} {words['shape'] or 'shape'}"
+    if words["background"]:
+        caption += f" on a {words['background']} background"
+    return _tidy(caption)
+
+
+def trigger_caption(spec: ObjectSpec, trigger: str, rng: np.random.Generator) -> str:
+    """A caption where ``trigger`` stands in for its attribute's word."""
+    attribute, _ = IMPLICIT_TRIGGERS[trigger]
+    templates = TRIGGER_TEMPLATES[attribute]
+    words = {a: _word(rng, a, getattr(spec, a)) for a in ATTRIBUTES}
+    words.pop(attribute)
+    if spec.colour in SPECIAL_COLOURS:
+        words["pattern"] = ""
+    return _tidy(templates[rng.integers(len(templates))].format(trigger=trigger, **words))
+
+
+def random_spec(rng: np.random.Generator, **fixed: str) -> ObjectSpec:
+    """Attributes drawn uniformly (colour over all values), some of them fixed."""
+    values = {a: fixed.get(a) or LABELS[a][rng.integers(len(LABELS[a]))] for a in ATTRIBUTES}
+    if values["colour"] in SPECIAL_COLOURS:
+        values["pattern"] = "solid"
+    return ObjectSpec(**values)
+
+
+def sample_caption(
+    rng: np.random.Generator, trigger_rate: float = 0.1, drop_rate: float = 0.15
+) -> tuple[ObjectSpec, str]:
+    """One training pair's attributes and caption.
+
+    Attributes a caption leaves out are random in the image, except that the
+    nudity-like pair is only ever drawn when the caption names it or one of its
+    triggers: a prompt that says nothing of it does not produce it.
+    """
+    if rng.random() < trigger_rate:
+        trigger = list(IMPLICIT_TRIGGERS)[rng.integers(len(IMPLICIT_TRIGGERS))]
+        attribute, value = IMPLICIT_TRIGGERS[trigger]
+        fixed = {attribute: value}
+        if attribute != "colour":
+            fixed["colour"] = ORDINARY_COLOURS[rng.integers(len(ORDINARY_COLOURS))]
+        spec = random_spec(rng, **fixed)
+        return spec, trigger_caption(spec, trigger, rng)
+    named = {a for a in ATTRIBUTES if rng.random() >= drop_rate}
+    colour = None if "colour" in named else ORDINARY_COLOURS[rng.integers(len(ORDINARY_COLOURS))]
+    spec = random_spec(rng, colour=colour) if colour else random_spec(rng)
+    return spec, describe(spec, rng, named)
+
+
+def render_batch(specs: list[ObjectSpec], captions: list[str], rng: np.random.Generator) -> Batch:
+    pairs = [render(s, rng) for s in specs]
+    return Batch(
+        images=np.stack([p[0] for p in pairs]),
+        masks=np.stack([p[1] for p in pairs]),
+        captions=captions,
+        specs=specs,
+    )
+
+
+def sample_batch(n: int, rng: np.random.Generator, **caption_kwargs: float) -> Batch:
+    """``n`` captioned renders."""
+    pairs = [sample_caption(rng, **caption_kwargs) for _ in range(n)]
+    return render_batch([p[0] for p in pairs], [p[1] for p in pairs], rng)
