@@ -1,0 +1,42 @@
+"""Entry point of the ``bierase`` command.
+
+Subcommands register themselves through ``add_parser(subparsers)`` and run
+through ``run(args) -> int``. A ``UserError`` anywhere becomes one line on
+stderr and exit status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bierase.cli import toyworld
+from bierase.errors import UserError
+
+COMMANDS = {"toyworld": toyworld}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bierase",
+        description="Bi-Erasing: erase concepts from Stable Diffusion pipelines (diffusers layout).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS.values():
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as error:
+        print(f"bierase {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Trainers for each model of the toy world; ``bierase.toyworld.build`` runs them in order."""
