@@ -2,7 +2,15 @@ import pytest
 
 from bierase.cli.main import main
 
-SUBCOMMANDS = [[], ["toyworld"], ["toyworld", "path"], ["toyworld", "build"], ["toyworld", "generate"]]
+SUBCOMMANDS = [
+    [],
+    ["erase"],
+    ["demo"],
+    ["toyworld"],
+    ["toyworld", "path"],
+    ["toyworld", "build"],
+    ["toyworld", "generate"],
+]
 
 
 @pytest.mark.parametrize("words", SUBCOMMANDS)
@@ -92,3 +100,50 @@ def test_a_non_empty_output_folder_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["toyworld", "build", "--smoke", "--output_dir", str(tmp_path)])
     assert "not empty" in capsys.readouterr().err and (tmp_path / "f.txt").read_text() == "keep"
+
+
+def test_erase_rejects_bad_values_before_loading_anything(tmp_path, capsys):
+    code = main(
+        [
+            "erase",
+            "--pretrained_model_name_or_path",
+            str(tmp_path / "none"),
+            "--concept",
+            "x",
+            "--positive_concept",
+            "y",
+            "--output_dir",
+            str(tmp_path / "o"),
+            "--train_method",
+            "all",
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "choose one of full, xattn, noxattn, selfattn" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_erase_names_a_missing_model_folder(tmp_path, capsys):
+    code = main(
+        [
+            "erase",
+            "--pretrained_model_name_or_path",
+            str(tmp_path / "none"),
+            "--concept",
+            "x",
+            "--positive_concept",
+            "y",
+            "--output_dir",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_erase_reads_a_yaml_config_and_flags_override_it(tmp_path, capsys):
+    (tmp_path / "c.yaml").write_text("concept: x\npositive_concept: y\nlearning_rate: -1\n")
+    code = main(["erase", "--config", str(tmp_path / "c.yaml"), "--output_dir", str(tmp_path / "o")])
+    assert code == 2 and "--learning_rate -1" in capsys.readouterr().err
+    (tmp_path / "d.yaml").write_text("concept: x\nlearnig_rate: 1\n")
+    code = main(["erase", "--config", str(tmp_path / "d.yaml")])
+    assert code == 2 and "unknown options learnig_rate" in capsys.readouterr().err

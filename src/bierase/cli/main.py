@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bierase.cli import toyworld
+from bierase.cli import demo, erase, toyworld
 from bierase.errors import UserError
 
-COMMANDS = {"toyworld": toyworld}
+COMMANDS = {"erase": erase, "demo": demo, "toyworld": toyworld}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,9 +44,10 @@ def _tidy(text: str) -> str:
     return " ".join(text.split())
 
 
-def describe(spec: ObjectSpec, rng: np.random.Generator, named: set[str]) -> str:
-    """A caption for ``spec`` naming only the attributes in ``named``."""
-    words = {a: _word(rng, a, getattr(spec, a)) if a in named else "" for a in ATTRIBUTES}
+def describe(spec: ObjectSpec, rng: np.random.Generator, named: set[str], words: dict[str, str] | None = None) -> str:
+    """A caption for ``spec`` naming only the attributes in ``named`` (``words`` fixes the word for some)."""
+    fixed = words or {}
+    words = {a: fixed.get(a) or _word(rng, a, getattr(spec, a)) if a in named else "" for a in ATTRIBUTES}
     if spec.colour in SPECIAL_COLOURS:
         words["pattern"] = ""  # nude / clothed objects are always solid, and never say so
     elif all(words.values()):

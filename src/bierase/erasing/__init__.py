@@ -1,0 +1,1 @@
+"""Parts every erasure method shares: which parameters train, rollouts, checkpoints, outputs."""

@@ -1,0 +1,67 @@
+"""Loading what an erasure needs, with one-line errors that say what is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from bierase.errors import UserError
+from bierase.toyworld.load import check_pipeline_folder, quiet_loading
+
+
+def is_local(path: str) -> bool:
+    return Path(path).exists() or path.startswith((".", "/", "~"))
+
+
+def check_model_source(path: str) -> None:
+    """Before loading: a local path must be a pipeline folder (hub ids are checked by the hub)."""
+    if is_local(path):
+        check_pipeline_folder(path)
+
+
+def load_base_pipeline(path: str, device: torch.device):
+    from diffusers import StableDiffusionPipeline
+
+    try:
+        with quiet_loading():
+            pipe = StableDiffusionPipeline.from_pretrained(path, safety_checker=None, requires_safety_checker=False)
+    except (OSError, ValueError, RuntimeError) as error:
+        raise UserError(
+            f"could not load the pipeline {path} ({_first_line(error)}); check the path or hub id"
+        ) from error
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+def attach_ip_adapter(pipe, source: str, subfolder: str, weight_name: str) -> None:
+    """diffusers' own ``load_ip_adapter``: image encoder, projection and decoupled cross-attention."""
+    if is_local(source) and not (Path(source) / subfolder / weight_name).is_file():
+        raise UserError(
+            f"no IP-Adapter weights {Path(source) / subfolder / weight_name}; pass --ip_adapter, "
+            "--ip_adapter_subfolder and --ip_adapter_weight_name (e.g. h94/IP-Adapter, models, ip-adapter_sd15.safetensors)"
+        )
+    try:
+        with quiet_loading():
+            pipe.load_ip_adapter(source, subfolder=subfolder, weight_name=weight_name)
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        raise UserError(f"could not load the IP-Adapter from {source} ({_first_line(error)})") from error
+    if pipe.image_encoder is None:
+        raise UserError(
+            f"the IP-Adapter from {source} came without an image encoder; put image_encoder/ beside its weights"
+        )
+
+
+def load_clipseg(source: str):
+    from transformers import CLIPSegForImageSegmentation, CLIPSegProcessor
+
+    try:
+        with quiet_loading():
+            return CLIPSegForImageSegmentation.from_pretrained(source).eval(), CLIPSegProcessor.from_pretrained(source)
+    except (OSError, ValueError) as error:
+        raise UserError(f"could not load the segmenter {source} ({_first_line(error)}); pass --segmenter") from error
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

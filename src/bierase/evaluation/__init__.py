@@ -1,0 +1,1 @@
+"""Measuring erasure: named, versioned protocols."""

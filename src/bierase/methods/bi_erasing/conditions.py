@@ -1,0 +1,46 @@
+"""The joint ``[text ; image]`` conditions of Bi-Erasing.
+
+Text goes through the pipeline's own ``encode_prompt``; images through the
+IP-Adapter image encoder once, up front (they never change during training).
+The image tokens are made by the UNet's IP-Adapter projection inside the
+forward pass, exactly as at inference, through diffusers' ``load_ip_adapter``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+
+@dataclass
+class TextConditions:
+    empty: torch.Tensor  # (1, L, D)
+    negative: torch.Tensor
+    positive: torch.Tensor
+
+
+@torch.no_grad()
+def encode_texts(pipe, concept: str, positive_concept: str) -> TextConditions:
+    def one(prompt: str) -> torch.Tensor:
+        return pipe.encode_prompt(prompt, pipe.device, 1, False)[0]
+
+    return TextConditions(empty=one(""), negative=one(concept), positive=one(positive_concept))
+
+
+@torch.no_grad()
+def encode_images(pipe, images: list[np.ndarray], batch_size: int = 64, desc: str = "encode images") -> torch.Tensor:
+    """``image_embeds`` (N, D) of the IP-Adapter image encoder, through the pipeline's feature extractor."""
+    out = []
+    encoder = pipe.image_encoder
+    for start in tqdm(range(0, len(images), batch_size), desc=desc):
+        pixels = pipe.feature_extractor(images=images[start : start + batch_size], return_tensors="pt").pixel_values
+        out.append(encoder(pixels.to(encoder.device, encoder.dtype)).image_embeds.float().cpu())
+    return torch.cat(out)
+
+
+def unet_inputs(text: torch.Tensor, image_embeds: torch.Tensor) -> dict:
+    """Keyword arguments of an IP-Adapter UNet call for (B, L, D) text states and (B, D) image embeddings."""
+    return {"encoder_hidden_states": text, "added_cond_kwargs": {"image_embeds": [image_embeds[:, None]]}}

@@ -1,0 +1,1 @@
+"""Self-contained HTML reports (images inlined, no JavaScript, no plotting library)."""
