@@ -27,10 +27,20 @@ def _kind(field: dataclasses.Field, hints: dict[str, Any]) -> tuple[Any, bool]:
     return hint, False
 
 
-def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
-    hints = typing.get_type_hints(cls)
+def add_dataclass_arguments(parser: argparse.ArgumentParser, *classes: type) -> None:
+    """Flags for the fields of ``classes``; a name shared by several gets the first one's type and help."""
     parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="YAML file with any of these options")
+    seen: set[str] = set()
+    for cls in classes:
+        _add_fields(parser, cls, seen)
+
+
+def _add_fields(parser: argparse.ArgumentParser, cls: type, seen: set[str]) -> None:
+    hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
+        if field.name in seen:
+            continue
+        seen.add(field.name)
         kind, is_list = _kind(field, hints)
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         help_text = f"{field.metadata.get('help', '')} (default: {default!r})"
@@ -43,8 +53,12 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=help_text)
 
 
-def config_from_args(cls: type, args: argparse.Namespace, ignore: tuple[str, ...] = ("run", "command")):
+def config_from_args(cls: type, args: argparse.Namespace, ignore: tuple[str, ...] = ("run", "command", "method")):
     given = {k: v for k, v in vars(args).items() if k not in ignore and k != "config"}
+    known = {f.name for f in dataclasses.fields(cls)}
+    foreign = sorted(set(given) - known)
+    if foreign:
+        raise UserError(f"--{foreign[0]} does not apply here; see --help for this method's options")
     if "config" in vars(args):
         return cls.from_yaml(args.config, **given)
     try:

@@ -41,6 +41,8 @@ def encode_images(pipe, images: list[np.ndarray], batch_size: int = 64, desc: st
     return torch.cat(out)
 
 
-def unet_inputs(text: torch.Tensor, image_embeds: torch.Tensor) -> dict:
-    """Keyword arguments of an IP-Adapter UNet call for (B, L, D) text states and (B, D) image embeddings."""
+def unet_inputs(text: torch.Tensor, image_embeds: torch.Tensor | None) -> dict:
+    """Keyword arguments of a UNet call for (B, L, D) text states and (B, D) image embeddings (None: text only)."""
+    if image_embeds is None:
+        return {"encoder_hidden_states": text}
     return {"encoder_hidden_states": text, "added_cond_kwargs": {"image_embeds": [image_embeds[:, None]]}}

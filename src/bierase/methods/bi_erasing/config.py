@@ -40,6 +40,9 @@ class BiErasingConfig:
     ip_adapter_weight_name: str = _help(
         "IP-Adapter weights file, e.g. ip-adapter_sd15.safetensors", default="ip_adapter.safetensors"
     )
+    image_conditioning: bool = _help(
+        "condition on reference images through IP-Adapter (off: text only, as ESD)", default=True
+    )
     # reference images
     negative_images: str = _help("folder of concept images; generated from the base model when missing", default="")
     positive_images: str = _help("folder of safe-alternative images; generated when missing", default="")
@@ -122,7 +125,10 @@ class BiErasingConfig:
 
     def require_run_fields(self) -> None:
         """The fields without which nothing can start (not required to build a config in pieces)."""
-        for name in ("pretrained_model_name_or_path", "concept", "positive_concept", "output_dir"):
+        required = ["pretrained_model_name_or_path", "concept", "output_dir"]
+        if self.lambda_pos:
+            required.append("positive_concept")  # only the positive branch needs it
+        for name in required:
             if not getattr(self, name):
                 raise UserError(f"--{name} is required")
 
