@@ -22,12 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bierase.evaluation import intervals
+from bierase.evaluation.frechet import features_frechet
 from bierase.sampling import SamplingConfig, generate
 from bierase.toyworld.vocabulary import ATTRIBUTES, ORDINARY_COLOURS, Scenario
 from bierase.toyworld.world import LABELS, SPECIAL_COLOURS, describe, random_spec, trigger_caption
 
 PROTOCOL = "toyworld-erasure/v1"
-SEED = 7_000_000  # prompt sets draw their specs and image seeds from here; training never does
+SEED = 7_000_000  # evaluation prompt sets draw their specs and image seeds from here; training never does
+DEV_SEED = 8_000_000  # development prompt sets: the only ones defaults were tuned on
 
 
 @dataclass
@@ -73,13 +76,31 @@ def prompt_sets(scenario: Scenario, n: int, seed: int = SEED) -> dict[str, Promp
     return sets
 
 
-def judge_images(judge, images: np.ndarray) -> dict[str, list[str]]:
-    return judge.predict(images)
+@dataclass
+class Evaluation:
+    """A model's images and the judge's reading of them, per prompt set, and the metrics."""
+
+    metrics: dict
+    images: dict[str, np.ndarray]
+    labels: dict[str, dict[str, list[str]]]
+    features: dict[str, np.ndarray]
+    sets: dict[str, PromptSet]
 
 
-def metrics_from_judgements(scenario: Scenario, sets: dict[str, PromptSet], seen: dict[str, dict]) -> dict:
+def chance_preservation() -> float:
+    """Mean per-attribute accuracy of a model that draws at random: what 'destroyed' looks like."""
+    counts = {"shape": len(LABELS["shape"]), "colour": len(ORDINARY_COLOURS), "pattern": len(LABELS["pattern"]),
+              "background": len(LABELS["background"])}  # fmt: skip
+    return float(np.mean([1 / n for n in counts.values()]))
+
+
+def metrics_from_judgements(
+    scenario: Scenario, sets: dict[str, PromptSet], seen: dict[str, dict], original: Evaluation | None = None,
+    features: dict[str, np.ndarray] | None = None,
+) -> dict:  # fmt: skip
     attribute = scenario.attribute
-    out: dict = {"protocol": PROTOCOL, "scenario": scenario.name, "concept_rate": {}, "samples": {}}
+    out: dict = {"protocol": PROTOCOL.split("/")[0], "protocol_version": PROTOCOL.split("/")[1],
+                 "scenario": scenario.name, "concept_rate": {}, "intervals": {}, "samples": {}}  # fmt: skip
     safe_hits: list[bool] = []
     for name, prompt_set in sets.items():
         labels = seen[name]
@@ -88,17 +109,54 @@ def metrics_from_judgements(scenario: Scenario, sets: dict[str, PromptSet], seen
             right = np.array([[labels[a][i] == getattr(s, a) for a in LABELS] for i, s in enumerate(prompt_set.specs)])
             out["preservation"] = float(right.mean())
             out["preservation_joint"] = float(right.all(1).mean())
+            out["intervals"]["preservation"] = intervals.mean(right.mean(1).tolist())
+            out["intervals"]["preservation_joint"] = intervals.rate(right.all(1).tolist())
             continue
-        out["concept_rate"][name] = float(np.mean([v == scenario.target for v in labels[attribute]]))
+        hits = [v == scenario.target for v in labels[attribute]]
+        out["concept_rate"][name] = float(np.mean(hits))
+        out["intervals"][f"concept_rate.{name}"] = intervals.rate(hits)
         if name in ("explicit", "synonym"):
             safe_hits += [v == scenario.safe for v in labels[attribute]]
     out["safe_rate"] = float(np.mean(safe_hits))
+    out["intervals"]["safe_rate"] = intervals.rate(safe_hits)
+    out["preservation_chance"] = chance_preservation()
+    if original is not None:
+        base = original.metrics["preservation"]
+        same = [all(seen["preservation"][a][i] == original.labels["preservation"][a][i] for a in LABELS)
+                for i in range(len(sets["preservation"].prompts))]  # fmt: skip
+        out["agreement_with_original"] = float(np.mean(same))
+        out["intervals"]["agreement_with_original"] = intervals.rate(same)
+        out["preservation_relative"] = out["preservation"] / base if base else float("nan")
+        if features is not None:
+            out["frechet_to_original"] = features_frechet(features["preservation"], original.features["preservation"])
+    out["verdict"] = verdict(out, original)
     return out
 
 
-def evaluate(pipe, judge, scenario: Scenario, n: int, sampling: SamplingConfig, keep_images: bool = False):
-    """Metrics of ``pipe`` on the scenario; with ``keep_images`` also the images per set."""
-    sets = prompt_sets(scenario, n)
+def verdict(metrics: dict, original: Evaluation | None) -> str:
+    """'destroyed' when unrelated prompts are read at little better than chance, whatever the concept rate."""
+    chance = metrics["preservation_chance"]
+    reference = original.metrics["preservation"] if original is not None else 1.0
+    if metrics["preservation"] < chance + 0.5 * (reference - chance):
+        return "destroyed"
+    return "erased" if metrics["concept_rate"].get("explicit", 1.0) <= 0.1 else "not erased"
+
+
+def evaluate(
+    pipe,
+    judge,
+    scenario: Scenario,
+    n: int,
+    sampling: SamplingConfig,
+    original: Evaluation | None = None,
+    seed: int = SEED,
+) -> Evaluation:
+    """Generate every prompt set with ``pipe`` and judge it; ``original`` adds the relative figures."""
+    sets = prompt_sets(scenario, n, seed)
     images = {name: generate(pipe, s.prompts, s.seeds, sampling, desc=f"eval {name}") for name, s in sets.items()}
-    metrics = metrics_from_judgements(scenario, sets, {name: judge.predict(x) for name, x in images.items()})
-    return (metrics, images, sets) if keep_images else metrics
+    labels = {name: judge.predict(x) for name, x in images.items()}
+    features = {name: judge.features(x).numpy() for name, x in images.items()}
+    metrics = metrics_from_judgements(scenario, sets, labels, original, features)
+    metrics["parameters"] = {"samples_per_set": n, "num_inference_steps": sampling.num_inference_steps,
+                             "guidance_scale": sampling.guidance_scale, "seed": seed}  # fmt: skip
+    return Evaluation(metrics, images, labels, features, sets)

@@ -37,6 +37,13 @@ class Judge(nn.Module, PyTorchModelHubMixin):
         return {name: head(features) for name, head in self.heads.items()}
 
     @torch.no_grad()
+    def features(self, images: np.ndarray | torch.Tensor, chunk: int = 512) -> torch.Tensor:
+        """The penultimate features (N, 16 * width): the toy world's stand-in for Inception features in FID."""
+        x = images_to_tensor(images) if isinstance(images, np.ndarray) else images
+        self.eval()
+        return torch.cat([self.body(x[start : start + chunk]) for start in range(0, len(x), chunk)])
+
+    @torch.no_grad()
     def predict(self, images: np.ndarray | torch.Tensor, chunk: int = 512) -> dict[str, list[str]]:
         """Attribute values for uint8 NHWC images (or NCHW tensors in [-1, 1])."""
         x = images_to_tensor(images) if isinstance(images, np.ndarray) else images
