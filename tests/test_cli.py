@@ -10,6 +10,8 @@ SUBCOMMANDS = [
     ["toyworld", "path"],
     ["toyworld", "build"],
     ["toyworld", "generate"],
+    ["generate"],
+    ["evaluate"],
 ]
 
 

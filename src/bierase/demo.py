@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bierase.benchmark.plan import trained_defaults
 from bierase.errors import UserError
 from bierase.evaluation.toyworld import PROTOCOL, evaluate
 from bierase.methods.bi_erasing.config import BiErasingConfig
@@ -27,28 +28,14 @@ SAMPLING = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
 EVAL_SAMPLES = 48  # per prompt set
 
 
-def demo_config(model: Path, output_dir: Path, seed: int = 0) -> BiErasingConfig:
-    """Bi-Erasing settings for the 32 px toy world (the paper's are for 512 px SD v1.5)."""
-    return BiErasingConfig(
-        pretrained_model_name_or_path=str(model),
-        concept=SCENARIO.target_words[0],
-        positive_concept=SCENARIO.safe_words[0],
-        output_dir=str(output_dir),
-        num_reference_images=32,
-        reference_prompt="a {concept} shape",
-        reference_steps=SAMPLING.num_inference_steps,
-        reference_guidance_scale=SAMPLING.guidance_scale,
-        mask_source="clipseg",
-        mask_radius=1,  # the paper's radius 3 / sigma 2 are for 512 px images
-        mask_sigma=0.5,
-        train_method="xattn",
-        learning_rate=3e-4,
-        max_train_steps=150,
-        train_batch_size=4,
-        ddim_steps=20,
-        checkpointing_steps=50,
-        seed=seed,
-    )
+def demo_config(model: Path, output_dir: Path, **overrides) -> BiErasingConfig:
+    """Bi-Erasing settings for the 32 px toy world (the paper's are for 512 px SD v1.5).
+
+    The same defaults as ``bierase benchmark`` uses, tuned on the development prompt sets only.
+    """
+    options = trained_defaults(SCENARIO, steps=150, references=32)
+    options.update(checkpointing_steps=50, **overrides)
+    return BiErasingConfig(pretrained_model_name_or_path=str(model), output_dir=str(output_dir), **options)
 
 
 def check_demo_dir(output_dir: str | Path) -> Path:
@@ -58,7 +45,10 @@ def check_demo_dir(output_dir: str | Path) -> Path:
     return out
 
 
-def run_demo(output_dir: str | Path, model: str | Path | None = None, eval_samples: int = EVAL_SAMPLES) -> dict:
+def run_demo(
+    output_dir: str | Path, model: str | Path | None = None, eval_samples: int = EVAL_SAMPLES, **overrides
+) -> dict:
+    """The whole demo; ``overrides`` change Bi-Erasing options (the tests use them to make it seconds long)."""
     from diffusers import UNet2DConditionModel
 
     from bierase.methods.bi_erasing.trainer import erase
@@ -67,13 +57,15 @@ def run_demo(output_dir: str | Path, model: str | Path | None = None, eval_sampl
     started = time.perf_counter()
     out = check_demo_dir(output_dir)
     model = Path(model or model_path())
-    config = demo_config(model, out / "erasure")
+    config = demo_config(model, out / "erasure", **overrides)
     pipe, judge = load_pipeline(model), load_judge(model)
 
-    before, before_images, sets = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, keep_images=True)
+    original = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING)
     erase(config)
     pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(out / "erasure" / "unet"))
-    after, after_images, _ = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, keep_images=True)
+    erased = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, original=original)
+    before, after = original.metrics, erased.metrics
+    before_images, after_images, sets = original.images, erased.images, original.sets
 
     seconds = round(time.perf_counter() - started, 1)
     run = json.loads((out / "erasure" / "bierase.json").read_text())

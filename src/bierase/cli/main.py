@@ -11,10 +11,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bierase.cli import demo, erase, toyworld
+from bierase.cli import benchmark, demo, erase, evaluate, generate, toyworld
 from bierase.errors import UserError
 
-COMMANDS = {"erase": erase, "demo": demo, "toyworld": toyworld}
+COMMANDS = {
+    "erase": erase,
+    "demo": demo,
+    "benchmark": benchmark,
+    "toyworld": toyworld,
+    "generate": generate,
+    "evaluate": evaluate,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

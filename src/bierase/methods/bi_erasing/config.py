@@ -20,6 +20,7 @@ from bierase.errors import UserError
 MASK_SOURCES = ("clipseg", "cross_attention", "none")
 ROLLOUTS = ("ddim", "reference")
 MIXED_PRECISION = ("no", "bf16", "fp16")
+POSITIVE_TEXTS = ("positive", "concept")
 
 
 def _help(text: str, **kw: Any) -> Any:
@@ -65,6 +66,11 @@ class BiErasingConfig:
     lambda_pos: float = _help("weight of the positive (guide) branch", default=0.4)
     eta_neg: float = _help("guidance strength of the negative target", default=1.0)
     eta_pos: float = _help("guidance strength of the positive target", default=1.0)
+    positive_text: str = _help(
+        "text of the student's positive branch: 'positive' ([c_pos; I+], the method note) or 'concept' "
+        "([c_neg; I+]: the concept's own prompt is steered to the safe alternative)",
+        default="positive",
+    )
     two_stage: float | None = _help(
         "fraction of steps positive-only before negative-only; unset: both every step", default=None
     )
@@ -104,6 +110,7 @@ class BiErasingConfig:
                 raise UserError(f"--{name} {getattr(self, name)} is out of range; it must be >= {low}")
 
         choice("mask_source", MASK_SOURCES)
+        choice("positive_text", POSITIVE_TEXTS)
         choice("rollout", ROLLOUTS)
         choice("mixed_precision", MIXED_PRECISION)
         choice("train_method", TRAIN_METHODS)

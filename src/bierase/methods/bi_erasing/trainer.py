@@ -222,6 +222,7 @@ class BiErasingTrainer:
             return x.expand(b, -1, -1)
 
         teacher_text = torch.cat([rep(tx.empty), rep(tx.negative), rep(tx.empty), rep(tx.positive)])
+        positive_text = tx.negative if cfg.positive_text == "concept" else tx.positive
         teacher_images = torch.cat([neg, neg, pos, pos]) if self.use_images else None
         student_images = torch.cat([neg, pos]) if self.use_images else None
         teacher_device = next(self.teacher.parameters()).device
@@ -233,7 +234,7 @@ class BiErasingTrainer:
         with self.accelerator.autocast():
             student = self.student(
                 z.repeat(2, 1, 1, 1), t,
-                **unet_inputs(torch.cat([rep(tx.negative), rep(tx.positive)]), student_images),
+                **unet_inputs(torch.cat([rep(tx.negative), rep(positive_text)]), student_images),
             ).sample  # fmt: skip
         student_neg, student_pos = student.chunk(2)
         w_neg, w_pos = branch_weights(step, cfg.max_train_steps, cfg.lambda_neg, cfg.lambda_pos, cfg.two_stage)

@@ -1,0 +1,68 @@
+"""What a benchmark runs: (method, configuration name, option overrides) on each scenario.
+
+The ablations of Bi-Erasing are configurations of the same trainer, not code
+copies. Settings shared by every trained method (steps, rollout, learning
+rate) come from ``toyworld_defaults`` so that methods differ only where they
+differ by design.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bierase.toyworld.vocabulary import Scenario
+
+
+@dataclass(frozen=True)
+class Run:
+    method: str
+    config: str  # a name for the configuration (the ablation)
+    overrides: dict = field(default_factory=dict)
+
+
+RUNS: tuple[Run, ...] = (
+    Run("bi-erasing", "default"),
+    Run("bi-erasing", "no-mask", {"mask_source": "none"}),
+    Run("bi-erasing", "negative-only", {"lambda_neg": 1.0, "lambda_pos": 0.0}),
+    Run("bi-erasing", "positive-only", {"lambda_neg": 0.0, "lambda_pos": 1.0}),
+    Run("bi-erasing", "reference-rollout", {"rollout": "reference"}),
+    Run("bi-erasing", "two-stage", {"two_stage": 0.2}),
+    Run("esd", "default"),
+    Run("co-erasing", "default"),
+    Run("uce", "default"),
+)
+QUICK_RUNS: tuple[Run, ...] = (RUNS[0], RUNS[6], RUNS[7], RUNS[8])
+
+
+def reference_prompt(scenario: Scenario) -> str:
+    """A prompt template in the world's own caption style that shows the concept."""
+    return "a {concept}" if scenario.attribute == "shape" else "a {concept} shape"
+
+
+def trained_defaults(scenario: Scenario, steps: int, references: int) -> dict:
+    """Options shared by every trained method on the 32 px toy world."""
+    return dict(
+        concept=scenario.target_words[0],
+        positive_concept=scenario.safe_words[0],
+        num_reference_images=references,
+        reference_prompt=reference_prompt(scenario),
+        reference_steps=20,
+        reference_guidance_scale=4.0,
+        mask_radius=1,
+        mask_sigma=0.5,
+        train_method="xattn",
+        learning_rate=3e-4,
+        max_train_steps=steps,
+        train_batch_size=4,
+        ddim_steps=20,
+        checkpointing_steps=0,
+    )
+
+
+def uce_defaults(scenario: Scenario) -> dict:
+    from bierase.toyworld.vocabulary import ATTRIBUTES
+
+    others = [words[0] for value, words in ATTRIBUTES[scenario.attribute].items()
+              if value not in (scenario.target, scenario.safe)]  # fmt: skip
+    return dict(concept=", ".join(scenario.target_words), positive_concept=scenario.safe_words[0],
+                preserve_concepts=others)  # fmt: skip

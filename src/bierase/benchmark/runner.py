@@ -1,0 +1,107 @@
+"""Running a benchmark plan: erase, evaluate on the evaluation prompts, collect one row per run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from bierase.benchmark.memory import peak_memory
+from bierase.benchmark.plan import QUICK_RUNS, RUNS, Run, trained_defaults, uce_defaults
+from bierase.errors import UserError
+from bierase.evaluation.toyworld import Evaluation, evaluate
+from bierase.methods.registry import config_class, run_method
+from bierase.runinfo import write_run_info
+from bierase.sampling import SamplingConfig
+from bierase.toyworld.vocabulary import SCENARIOS
+
+SAMPLING = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
+COLUMNS = ("method", "config", "scenario", "verdict", "concept_rate_explicit", "concept_rate_synonym",
+           "concept_rate_implicit", "safe_rate", "preservation", "preservation_relative", "agreement_with_original",
+           "frechet_to_original", "wall_time_s", "peak_memory_mb", "steps")  # fmt: skip
+
+
+def settings(quick: bool) -> dict:
+    if quick:
+        return {"runs": QUICK_RUNS, "scenarios": ["nudity"], "steps": 30, "references": 8, "eval_samples": 16}
+    return {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 150, "references": 32, "eval_samples": 64}
+
+
+def run_benchmark(output_dir: str | Path, quick: bool = False, model: str | None = None) -> list[dict]:
+    from diffusers import UNet2DConditionModel
+
+    from bierase.toyworld import load_judge, load_pipeline, model_path
+
+    out = Path(output_dir)
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"--output_dir {out} is not empty; choose a new folder")
+    plan = settings(quick)
+    model = str(model or model_path())
+    pipe, judge = load_pipeline(model), load_judge(model)
+    base_unet = pipe.unet
+    rows: list[dict] = []
+    for scenario_name in plan["scenarios"]:
+        scenario = SCENARIOS[scenario_name]
+        original = evaluate(pipe, judge, scenario, plan["eval_samples"], SAMPLING)
+        rows.append(_row(Run("original", "-"), scenario_name, original, 0.0, float("nan"), 0))
+        for run in tqdm(plan["runs"], desc=f"benchmark {scenario_name}"):
+            run_dir = out / "runs" / scenario_name / f"{run.method}-{run.config}"
+            options = (uce_defaults(scenario) if run.method == "uce"
+                       else trained_defaults(scenario, plan["steps"], plan["references"]))  # fmt: skip
+            config = config_class(run.method)(
+                pretrained_model_name_or_path=model, output_dir=str(run_dir), **{**options, **run.overrides}
+            )
+            started = time.perf_counter()
+            with peak_memory() as memory:
+                run_method(run.method, config)
+            wall = time.perf_counter() - started
+            pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(run_dir / "unet"))
+            erased = evaluate(pipe, judge, scenario, plan["eval_samples"], SAMPLING, original=original)
+            pipe.register_modules(unet=base_unet)
+            rows.append(_row(run, scenario_name, erased, wall, memory["mb"], getattr(config, "max_train_steps", 0)))
+            _write(out, rows, plan, quick)
+    _write(out, rows, plan, quick)
+    return rows
+
+
+def _row(run: Run, scenario: str, evaluation: Evaluation, wall: float, memory_mb: float, steps: int) -> dict:
+    m = evaluation.metrics
+    rates = m["concept_rate"]
+    return {
+        "method": run.method, "config": run.config, "scenario": scenario, "verdict": m["verdict"],
+        "concept_rate_explicit": rates.get("explicit"), "concept_rate_synonym": rates.get("synonym"),
+        "concept_rate_implicit": rates.get("implicit"), "safe_rate": m["safe_rate"],
+        "preservation": m["preservation"], "preservation_relative": m.get("preservation_relative"),
+        "agreement_with_original": m.get("agreement_with_original"),
+        "frechet_to_original": m.get("frechet_to_original"), "wall_time_s": round(wall, 1),
+        "peak_memory_mb": round(memory_mb, 1), "steps": steps, "metrics": m,
+    }  # fmt: skip
+
+
+def _write(out: Path, rows: list[dict], plan: dict, quick: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
+    with open(out / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    write_run_info(out, {"quick": quick, **{k: v for k, v in plan.items() if k != "runs"},
+                         "runs": [r.__dict__ for r in plan["runs"]]}, name="benchmark.json")  # fmt: skip
+
+
+def table(rows: list[dict]) -> str:
+    def pct(v) -> str:
+        return "-" if v is None else f"{100 * v:5.1f}"
+
+    lines = [f"{'scenario':10} {'method':11} {'config':18} {'explicit':>8} {'synonym':>8} {'implicit':>8} "
+             f"{'safe':>6} {'preserv':>7} {'time s':>7}  verdict"]  # fmt: skip
+    for r in rows:
+        lines.append(
+            f"{r['scenario']:10} {r['method']:11} {r['config']:18} {pct(r['concept_rate_explicit']):>8} "
+            f"{pct(r['concept_rate_synonym']):>8} {pct(r['concept_rate_implicit']):>8} {pct(r['safe_rate']):>6} "
+            f"{pct(r['preservation']):>7} {r['wall_time_s']:7.1f}  {r['verdict']}"
+        )
+    return "\n".join(lines)
