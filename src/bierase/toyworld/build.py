@@ -43,13 +43,14 @@ from bierase.toyworld.vocabulary import all_words
 class BuildConfig:
     seed: int = 0
     pool_size: int = 40_000
-    vae_steps: int = 400
+    vae_steps: int = 1200
+    vae_batch_size: int = 32
     clip_steps: int = 600
     clip_batch_size: int = 128
-    unet_steps: int = 2200
+    unet_steps: int = 2600
     unet_width: int = 48
-    ip_adapter_steps: int = 500
-    segmenter_steps: int = 600
+    ip_adapter_steps: int = 600
+    segmenter_steps: int = 1500
     judge_steps: int = 600
     batch_size: int = 64
     quality_samples: int = 200
@@ -59,7 +60,7 @@ class BuildConfig:
     def smoke(cls) -> BuildConfig:
         """Seconds long: every stage runs for real, nothing is learnt."""
         return cls(
-            pool_size=64, vae_steps=2, clip_steps=2, clip_batch_size=8, unet_steps=2, unet_width=32, ip_adapter_steps=2,
+            pool_size=64, vae_steps=2, vae_batch_size=8, clip_steps=2, clip_batch_size=8, unet_steps=2, unet_width=32, ip_adapter_steps=2,
             segmenter_steps=2, judge_steps=2, batch_size=8, quality_samples=4,
             sampling=SamplingConfig(num_inference_steps=2, batch_size=8),
         )  # fmt: skip
@@ -111,7 +112,7 @@ def _build_into(out: Path, config: BuildConfig) -> None:
     pool = timed("render", render_pool, config.pool_size, seed)
     tokenizer = timed("tokenizer", build_tokenizer, all_words())
     bs = config.batch_size
-    vae = timed("vae", train_vae, pool, config.vae_steps, bs, seed + 1)
+    vae = timed("vae", train_vae, pool, config.vae_steps, config.vae_batch_size, seed + 1)
     text_encoder, image_encoder = timed(
         "clip", train_clip, pool, tokenizer, config.clip_steps, config.clip_batch_size, seed + 2
     )

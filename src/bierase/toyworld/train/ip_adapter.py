@@ -19,7 +19,7 @@ from bierase.toyworld.train.loop import fit
 from bierase.toyworld.train.unet import encode_latents, noise_scheduler
 
 IMAGE_TOKENS = 4  # what diffusers' ImageProjection expects for a plain IP-Adapter
-TEXT_DROPOUT = 0.3  # image-only prompts must work on their own
+TEXT_DROPOUT = 0.5  # image-only prompts must work on their own
 IMAGE_DROPOUT = 0.1  # and the text branch must survive an empty image prompt
 
 
@@ -36,24 +36,17 @@ def initial_state_dict(pipe: StableDiffusionPipeline) -> dict[str, dict[str, tor
         "norm.bias": torch.zeros(cross_dim),
     }
     ip_layers: dict[str, torch.Tensor] = {}
+    modules = dict(unet.named_modules())
     key_id = 1  # diffusers numbers the cross-attention layers 1, 3, 5, ... in processor order
     for name in unet.attn_processors:
         if name.endswith("attn1.processor"):
             continue
-        hidden = _hidden_size(unet, name)
-        for kind in ("to_k_ip", "to_v_ip"):
-            layer = torch.nn.Linear(cross_dim, hidden, bias=False)
-            ip_layers[f"{key_id}.{kind}.weight"] = layer.weight.detach().clone()
+        # as the IP-Adapter paper does: start the image K/V from the text K/V of the same layer
+        attention = modules[name.removesuffix(".processor")]
+        ip_layers[f"{key_id}.to_k_ip.weight"] = attention.to_k.weight.detach().clone()
+        ip_layers[f"{key_id}.to_v_ip.weight"] = attention.to_v.weight.detach().clone()
         key_id += 2
     return {"image_proj": image_proj, "ip_adapter": ip_layers}
-
-
-def _hidden_size(unet, processor_name: str) -> int:
-    channels = unet.config.block_out_channels
-    if processor_name.startswith("mid_block"):
-        return channels[-1]
-    block = int(processor_name.split(".")[1])
-    return list(reversed(channels))[block] if processor_name.startswith("up_blocks") else channels[block]
 
 
 def trained_state_dict(pipe: StableDiffusionPipeline) -> dict[str, torch.Tensor]:
