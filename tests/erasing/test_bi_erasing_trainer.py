@@ -151,3 +151,37 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_checkpoint(smoke_world, tm
 def test_invalid_values_name_the_valid_choices(bad, message):
     with pytest.raises(UserError, match=message):
         BiErasingConfig(**bad)
+
+
+def test_reference_style_calls_give_the_same_run(smoke_world, tmp_path):
+    """Batching and the embedding cache are speed-ups only: unbatched, re-encoded runs reach the same weights."""
+    fast = erase(config(smoke_world, tmp_path / "fast", mask_source="none"))
+    slow = erase(config(smoke_world, tmp_path / "slow", batched_calls=False, cache_embeddings=False))
+    a = load_file(fast / "unet" / "diffusion_pytorch_model.safetensors")
+    b = load_file(slow / "unet" / "diffusion_pytorch_model.safetensors")
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    losses_a = json.loads((fast / "bierase.json").read_text())["losses"]
+    losses_b = json.loads((slow / "bierase.json").read_text())["losses"]
+    assert [h["loss"] for h in losses_a] == pytest.approx([h["loss"] for h in losses_b], rel=1e-4)
+
+
+def test_esd_and_co_erasing_are_configurations_that_run(smoke_world, tmp_path):
+    from bierase.methods.registry import config_class, run_method
+
+    for method in ("esd", "co-erasing"):
+        cls = config_class(method)
+        cfg = cls(
+            pretrained_model_name_or_path=str(smoke_world),
+            concept="nude",
+            output_dir=str(tmp_path / method),
+            num_reference_images=2,
+            reference_steps=1,
+            max_train_steps=1,
+            ddim_steps=2,
+            checkpointing_steps=0,
+        )
+        out = run_method(method, cfg)
+        assert json.loads((out / "bierase.json").read_text())["method"] == method
+    assert not (tmp_path / "esd" / "references").exists()  # text only: no reference images at all
+    with pytest.raises(UserError, match="text-only"):
+        config_class("esd")(lambda_pos=0.5)

@@ -34,13 +34,18 @@ def load_base_pipeline(path: str, device: torch.device):
     return pipe.to(device)
 
 
-def attach_ip_adapter(pipe, source: str, subfolder: str, weight_name: str) -> None:
-    """diffusers' own ``load_ip_adapter``: image encoder, projection and decoupled cross-attention."""
+def check_ip_adapter_source(source: str, subfolder: str, weight_name: str) -> None:
+    """Before anything loads: local IP-Adapter weights exist, with an image encoder beside them or the pipeline's."""
     if is_local(source) and not (Path(source) / subfolder / weight_name).is_file():
         raise UserError(
             f"no IP-Adapter weights {Path(source) / subfolder / weight_name}; pass --ip_adapter, "
             "--ip_adapter_subfolder and --ip_adapter_weight_name (e.g. h94/IP-Adapter, models, ip-adapter_sd15.safetensors)"
         )
+
+
+def attach_ip_adapter(pipe, source: str, subfolder: str, weight_name: str) -> None:
+    """diffusers' own ``load_ip_adapter``: image encoder, projection and decoupled cross-attention."""
+    check_ip_adapter_source(source, subfolder, weight_name)
     try:
         with quiet_loading():
             pipe.load_ip_adapter(source, subfolder=subfolder, weight_name=weight_name)

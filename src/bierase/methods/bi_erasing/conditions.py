@@ -31,11 +31,13 @@ def encode_texts(pipe, concept: str, positive_concept: str) -> TextConditions:
 
 
 @torch.no_grad()
-def encode_images(pipe, images: list[np.ndarray], batch_size: int = 64, desc: str = "encode images") -> torch.Tensor:
+def encode_images(
+    pipe, images: list[np.ndarray], batch_size: int = 64, desc: str = "encode images", progress: bool = True
+) -> torch.Tensor:
     """``image_embeds`` (N, D) of the IP-Adapter image encoder, through the pipeline's feature extractor."""
     out = []
     encoder = pipe.image_encoder
-    for start in tqdm(range(0, len(images), batch_size), desc=desc):
+    for start in tqdm(range(0, len(images), batch_size), desc=desc, disable=not progress):
         pixels = pipe.feature_extractor(images=images[start : start + batch_size], return_tensors="pt").pixel_values
         out.append(encoder(pixels.to(encoder.device, encoder.dtype)).image_embeds.float().cpu())
     return torch.cat(out)

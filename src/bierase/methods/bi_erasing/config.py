@@ -84,6 +84,16 @@ class BiErasingConfig:
     seed: int = _help("seed of everything random in the run", default=0)
     mixed_precision: str = _help(f"accelerate mixed precision: {', '.join(MIXED_PRECISION)}", default="no")
     teacher_device: str = _help("device of the frozen teacher (default: the student's)", default="")
+    batched_calls: bool = _help(
+        "run the 4 teacher and 2 student calls as one batch each (off: one call each, as the reference code)",
+        default=True,
+    )
+    cache_embeddings: bool = _help(
+        "encode reference images once (off: re-encode the drawn images every step, as the reference code)", default=True
+    )
+    gradient_checkpointing: bool = _help(
+        "recompute UNet activations in the backward pass to save memory", default=False
+    )
     init_unet: str = _help("start from this (already erased) unet/ folder instead of the base UNet", default="")
     # rollout to z_t
     rollout: str = _help(
