@@ -12,6 +12,8 @@ SUBCOMMANDS = [
     ["toyworld", "generate"],
     ["generate"],
     ["evaluate"],
+    ["attack"],
+    ["benchmark"],
 ]
 
 

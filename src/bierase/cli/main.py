@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bierase.cli import benchmark, demo, erase, evaluate, generate, toyworld
+from bierase.cli import attack, benchmark, demo, erase, evaluate, generate, toyworld
 from bierase.errors import UserError
 
 COMMANDS = {
@@ -21,6 +21,7 @@ COMMANDS = {
     "toyworld": toyworld,
     "generate": generate,
     "evaluate": evaluate,
+    "attack": attack,
 }
 
 
