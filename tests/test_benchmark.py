@@ -1,0 +1,24 @@
+"""`bierase benchmark --quick` on the bundled toy world: every row has the interface's fields."""
+
+import csv
+import json
+
+from bierase.cli.main import main
+
+
+def test_quick_benchmark_writes_results_and_table(tmp_path, capsys):
+    out = tmp_path / "bench"
+    assert main(["benchmark", "--quick", "--output_dir", str(out)]) == 0
+    rows = json.loads((out / "results.json").read_text())
+    methods = {(r["method"], r["config"]) for r in rows}
+    assert {("original", "-"), ("bi-erasing", "default"), ("esd", "default"), ("co-erasing", "default"),
+            ("uce", "default")} <= methods  # fmt: skip
+    for row in rows:
+        assert {"method", "config", "scenario", "concept_rate_explicit", "preservation", "safe_rate",
+                "wall_time_s", "peak_memory_mb"} <= set(row)  # fmt: skip
+    trained = [r for r in rows if r["method"] != "original"]
+    assert all(r["wall_time_s"] > 0 and r["peak_memory_mb"] > 0 for r in trained)
+    assert len(list(csv.DictReader(open(out / "results.csv")))) == len(rows)
+    printed = capsys.readouterr().out
+    assert "toyworld-erasure/v1" in printed and "bi-erasing" in printed
+    assert "<svg" in (out / "report.html").read_text()
