@@ -34,12 +34,14 @@ def generate(
     if len(prompts) != len(seeds):
         raise ValueError(f"got {len(prompts)} prompts but {len(seeds)} seeds; give one seed per prompt")
     device = pipe.device
+    # The pipelines share one set of IP-Adapter embeddings across a call's whole batch (they
+    # repeat it per prompt), so per-prompt reference images go one prompt per call.
+    batch_size = 1 if ip_adapter_image is not None else config.batch_size
     out = []
-    for start in tqdm(range(0, len(prompts), config.batch_size), desc=desc):
-        stop = start + config.batch_size
+    for start in tqdm(range(0, len(prompts), batch_size), desc=desc):
+        stop = start + batch_size
         kwargs = {}
         if ip_adapter_image is not None:
-            # one reference per prompt: a list of batched images for the (single) adapter
             kwargs["ip_adapter_image_embeds"] = _image_embeds(pipe, ip_adapter_image[start:stop], config)
         result = pipe(
             list(prompts[start:stop]),
@@ -54,7 +56,7 @@ def generate(
 
 
 def _image_embeds(pipe, images: Sequence[np.ndarray], config: SamplingConfig) -> list[torch.Tensor]:
-    """Per-prompt IP-Adapter embeddings in the layout the pipelines take (uncond first under guidance)."""
+    """IP-Adapter embeddings for one call, in the layout the pipelines take (uncond first under guidance)."""
     pixels = pipe.feature_extractor(images=list(images), return_tensors="pt").pixel_values
     with torch.no_grad():
         embeds = pipe.image_encoder(pixels.to(pipe.device, pipe.image_encoder.dtype)).image_embeds[:, None]
