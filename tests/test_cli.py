@@ -9,6 +9,7 @@ SUBCOMMANDS = [
     ["toyworld"],
     ["toyworld", "path"],
     ["toyworld", "build"],
+    ["toyworld", "measure"],
     ["toyworld", "generate"],
     ["generate"],
     ["evaluate"],

@@ -70,6 +70,28 @@ def test_model_card_lists_vocabulary_scenarios_and_figures(smoke_world):
     assert info["versions"]["diffusers"] and set(info["quality"]) >= {"colour", "ip_transfer", "judge"}
 
 
+def test_remeasure_rewrites_the_figures_and_keeps_the_recipe(smoke_world, tmp_path):
+    import shutil
+
+    from bierase.toyworld.build import remeasure
+
+    world = tmp_path / "world"
+    shutil.copytree(smoke_world, world)
+    before = json.loads((world / "build.json").read_text())
+    stale = {**before, "quality": {**before["quality"], "ip_transfer": -1.0}}
+    (world / "build.json").write_text(json.dumps(stale))
+    quality = remeasure(world)
+    after = json.loads((world / "build.json").read_text())
+    assert after["quality"] == quality and 0 <= quality["ip_transfer"] <= 1
+    assert after["config"] == before["config"]
+    assert {k: v for k, v in after["timings_s"].items() if k != "quality"} == {
+        k: v for k, v in before["timings_s"].items() if k != "quality"
+    }
+    (world / "build.json").unlink()
+    with pytest.raises(UserError, match="build.json"):
+        remeasure(world)
+
+
 def test_refuses_a_non_empty_output_folder_and_keeps_its_files(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(UserError, match="not empty"):

@@ -8,7 +8,7 @@ from bierase.cli.options import new_or_empty_dir, non_negative_float, positive_i
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("toyworld", help="the built-in toy world: path, build, generate")
+    parser = subparsers.add_parser("toyworld", help="the built-in toy world: path, build, measure, generate")
     commands = parser.add_subparsers(dest="toyworld_command", metavar="ACTION", required=True)
 
     path = commands.add_parser("path", help="print the folder of the bundled toy-world pipeline")
@@ -19,6 +19,10 @@ def add_parser(subparsers) -> None:
     build.add_argument("--smoke", action="store_true", help="seconds-long run of every stage (CI); learns nothing")
     build.add_argument("--seed", type=int, default=0)
     build.set_defaults(run=run_build)
+
+    measure = commands.add_parser("measure", help="measure a built world's quality again and rewrite its card")
+    measure.add_argument("--model", required=True, help="a folder written by `bierase toyworld build`")
+    measure.set_defaults(run=run_measure)
 
     generate = commands.add_parser("generate", help="generate images from prompts with a toy-world pipeline")
     generate.add_argument("--prompt", action="append", required=True, help="a prompt; repeat for several")
@@ -51,6 +55,14 @@ def run_build(args: argparse.Namespace) -> int:
     config = BuildConfig(**{**config.__dict__, "seed": args.seed})
     out = build(args.output_dir, config)
     print(f"built the toy world in {out} (model card: {out / 'README.md'})")
+    return 0
+
+
+def run_measure(args: argparse.Namespace) -> int:
+    from bierase.toyworld.build import remeasure
+
+    quality = remeasure(args.model)
+    print(", ".join(f"{k}={v:.3g}" for k, v in quality.items()))
     return 0
 
 

@@ -13,6 +13,7 @@ Layout (what ``bierase toyworld path`` points at)::
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import tempfile
 import time
@@ -26,7 +27,7 @@ from bierase.errors import UserError
 from bierase.runinfo import write_run_info
 from bierase.sampling import SamplingConfig
 from bierase.toyworld.card import write_model_card
-from bierase.toyworld.load import IP_ADAPTER_WEIGHTS, load_pipeline
+from bierase.toyworld.load import IP_ADAPTER_WEIGHTS, load_judge, load_pipeline, load_segmenter
 from bierase.toyworld.pool import render_pool
 from bierase.toyworld.quality import measure
 from bierase.toyworld.tokenizer import build_tokenizer
@@ -139,18 +140,34 @@ def _build_into(out: Path, config: BuildConfig) -> None:
     judge = timed("judge", train_judge, pool, config.judge_steps, bs, seed + 6)
     judge.save_pretrained(out / "judge")
 
+    _measure_and_record(out, config, timings)
+
+
+def remeasure(folder: str | Path) -> dict[str, float]:
+    """Measure a built folder's quality again (after a fix to the measurement) and rewrite its card.
+
+    The recipe and training timings recorded at build time are kept; only the quality figures change.
+    """
+    out = Path(folder)
+    record = out / "build.json"
+    if not record.is_file():
+        raise UserError(f"{out} has no build.json; pass a folder written by `bierase toyworld build`")
+    info = json.loads(record.read_text())
+    recipe = dict(info["config"])
+    config = BuildConfig(**{**recipe, "sampling": SamplingConfig(**recipe["sampling"])})
+    timings = {k: v for k, v in info["timings_s"].items() if k != "quality"}
+    return _measure_and_record(out, config, timings)
+
+
+def _measure_and_record(out: Path, config: BuildConfig, timings: dict[str, float]) -> dict[str, float]:
     # measured on the saved folder, loaded the way users load it
     text_pipe, image_pipe = load_pipeline(out), load_pipeline(out, ip_adapter=True)
-    quality = timed(
-        "quality",
-        measure,
-        text_pipe,
-        image_pipe,
-        judge,
-        segmenter,
-        seg_processor,
-        config.quality_samples,
-        config.sampling,
+    segmenter, seg_processor = load_segmenter(out)
+    start = time.perf_counter()
+    quality = measure(
+        text_pipe, image_pipe, load_judge(out), segmenter, seg_processor, config.quality_samples, config.sampling
     )
+    timings = {**timings, "quality": round(time.perf_counter() - start, 1)}
     write_run_info(out, config, name="build.json", timings_s=timings, quality=dataclasses.asdict(quality))
     write_model_card(out, config, quality, timings)
+    return dataclasses.asdict(quality)
