@@ -43,6 +43,7 @@ def write_model_card(out: Path, config, quality, timings: dict[str, float]) -> P
         "",
         "```python",
         "from diffusers import StableDiffusionPipeline",
+        "",
         "pipe = StableDiffusionPipeline.from_pretrained(path)  # path = `bierase toyworld path`",
         'pipe.load_ip_adapter(path, subfolder="", weight_name="ip_adapter.safetensors")',
         "```",
