@@ -7,13 +7,10 @@ The same fields are the CLI flags and the keys of ``--config file.yaml``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bierase.erasing.config_file import YamlConfig
 from bierase.erasing.parameters import TRAIN_METHODS
 from bierase.errors import UserError
 
@@ -28,7 +25,7 @@ def _help(text: str, **kw: Any) -> Any:
 
 
 @dataclass
-class BiErasingConfig:
+class BiErasingConfig(YamlConfig):
     # what to erase, and from which model
     pretrained_model_name_or_path: str = _help("pipeline folder (diffusers layout) or hub id", default="")
     concept: str = _help("the concept to erase (c_neg), e.g. 'nudity'", default="")
@@ -148,26 +145,3 @@ class BiErasingConfig:
         for name in required:
             if not getattr(self, name):
                 raise UserError(f"--{name} is required")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def save_yaml(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: Any) -> BiErasingConfig:
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"config file {path} does not exist; pass a YAML file written by `bierase erase`")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise UserError(f"config file {path} is not valid YAML ({str(error).splitlines()[0]})") from error
-        if not isinstance(data, dict):
-            raise UserError(f"config file {path} must hold a mapping of option: value")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise UserError(f"config file {path} has unknown options {', '.join(unknown)}; see `bierase erase --help`")
-        return cls(**{**data, **overrides})

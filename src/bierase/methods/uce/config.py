@@ -8,13 +8,10 @@ are the same.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bierase.erasing.config_file import YamlConfig
 from bierase.errors import UserError
 
 # Which text-encoder output vectors of a prompt are edited (see bierase.methods.uce.method).
@@ -31,7 +28,8 @@ def split_concepts(text: str) -> list[str]:
 
 
 @dataclass
-class UCEConfig:
+class UCEConfig(YamlConfig):
+    HELP_COMMAND = "bierase erase --method uce --help"
     pretrained_model_name_or_path: str = _help("pipeline folder (diffusers layout) or hub id", default="")
     concept: str = _help("the concept(s) to erase; several comma-separated, e.g. 'nudity, naked'", default="")
     positive_concept: str = _help(
@@ -97,28 +95,3 @@ class UCEConfig:
         """One guide per erased concept ('' is the empty prompt)."""
         concepts, guides = self.concepts(), split_concepts(self.positive_concept)
         return guides if len(guides) > 1 else [guides[0] if guides else ""] * len(concepts)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def save_yaml(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: Any) -> UCEConfig:
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"config file {path} does not exist; pass a YAML file written by `bierase erase`")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise UserError(f"config file {path} is not valid YAML ({str(error).splitlines()[0]})") from error
-        if not isinstance(data, dict):
-            raise UserError(f"config file {path} must hold a mapping of option: value")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise UserError(
-                f"config file {path} has unknown options {', '.join(unknown)}; see `bierase erase --method uce --help`"
-            )
-        return cls(**{**data, **overrides})
