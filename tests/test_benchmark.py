@@ -22,3 +22,17 @@ def test_quick_benchmark_writes_results_and_table(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "toyworld-erasure/v1" in printed and "bi-erasing" in printed
     assert "<svg" in (out / "report.html").read_text()
+
+
+def test_an_unknown_scenario_is_refused_before_anything_runs(tmp_path, capsys):
+    out = tmp_path / "bench"
+    assert main(["benchmark", "--scenario", "nudty", "--output_dir", str(out)]) != 0
+    assert "unknown scenario nudty; choose from" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_scenarios_can_be_chosen():
+    from bierase.benchmark.runner import settings
+
+    assert settings(False, ["nudity"])["scenarios"] == ["nudity"]
+    assert len(settings(False)["scenarios"]) >= 3

@@ -33,8 +33,8 @@ def demo_config(model: Path, output_dir: Path, **overrides) -> BiErasingConfig:
 
     The same defaults as ``bierase benchmark`` uses, tuned on the development prompt sets only.
     """
-    options = trained_defaults(SCENARIO, steps=150, references=32)
-    options.update(checkpointing_steps=50, **overrides)
+    options = trained_defaults(SCENARIO, steps=300, references=32)
+    options.update(checkpointing_steps=100, **overrides)
     return BiErasingConfig(pretrained_model_name_or_path=str(model), output_dir=str(output_dir), **options)
 
 

@@ -2,7 +2,7 @@
 
 The ablations of Bi-Erasing are configurations of the same trainer, not code
 copies. Settings shared by every trained method (steps, rollout, learning
-rate) come from ``toyworld_defaults`` so that methods differ only where they
+rate) come from ``trained_defaults`` so that methods differ only where they
 differ by design.
 """
 
@@ -51,7 +51,10 @@ def trained_defaults(scenario: Scenario, steps: int, references: int) -> dict:
         mask_radius=1,
         mask_sigma=0.5,
         train_method="xattn",
-        learning_rate=3e-4,
+        # tuned on the nudity scenario's development seeds (toyworld DEV_SEED), never on the reported ones:
+        # a stronger negative target with a small rate erases (<= 10 %) where eta 1 at any rate did not
+        eta_neg=3.0,
+        learning_rate=1e-4,
         max_train_steps=steps,
         train_batch_size=4,
         ddim_steps=20,

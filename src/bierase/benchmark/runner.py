@@ -24,21 +24,28 @@ COLUMNS = ("method", "config", "scenario", "verdict", "concept_rate_explicit", "
            "frechet_to_original", "wall_time_s", "peak_memory_mb", "steps")  # fmt: skip
 
 
-def settings(quick: bool) -> dict:
+def settings(quick: bool, scenarios: list[str] | None = None) -> dict:
+    unknown = sorted(set(scenarios or []) - set(SCENARIOS))
+    if unknown:
+        raise UserError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     if quick:
-        return {"runs": QUICK_RUNS, "scenarios": ["nudity"], "steps": 30, "references": 8, "eval_samples": 16}
-    return {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 150, "references": 32, "eval_samples": 64}
+        plan = {"runs": QUICK_RUNS, "scenarios": ["nudity"], "steps": 30, "references": 8, "eval_samples": 16}
+    else:
+        plan = {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 300, "references": 32, "eval_samples": 64}
+    return {**plan, "scenarios": scenarios or plan["scenarios"]}
 
 
-def run_benchmark(output_dir: str | Path, quick: bool = False, model: str | None = None) -> list[dict]:
+def run_benchmark(
+    output_dir: str | Path, quick: bool = False, model: str | None = None, scenarios: list[str] | None = None
+) -> list[dict]:
     from diffusers import UNet2DConditionModel
 
     from bierase.toyworld import load_judge, load_pipeline, model_path
 
+    plan = settings(quick, scenarios)
     out = Path(output_dir)
     if out.exists() and any(out.iterdir()):
         raise UserError(f"--output_dir {out} is not empty; choose a new folder")
-    plan = settings(quick)
     model = str(model or model_path())
     pipe, judge = load_pipeline(model), load_judge(model)
     base_unet = pipe.unet

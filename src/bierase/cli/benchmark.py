@@ -9,6 +9,9 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("benchmark", help="every method and ablation on the toy world's scenarios")
     parser.add_argument("--output_dir", required=True, help="new folder for results.json, results.csv, report.html")
     parser.add_argument("--quick", action="store_true", help="four methods, one scenario, small samples (minutes)")
+    parser.add_argument(
+        "--scenario", action="append", default=None, help="run only this scenario (repeat for several; default: all)"
+    )
     parser.add_argument("--model", default=None, help="toy world folder (default: the bundled one)")
     parser.set_defaults(run=run)
 
@@ -20,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from bierase.evaluation.toyworld import PROTOCOL
     from bierase.report import html
 
-    rows = run_benchmark(args.output_dir, args.quick, args.model)
+    rows = run_benchmark(args.output_dir, args.quick, args.model, args.scenario)
     print(f"protocol {PROTOCOL}")
     print(table(rows))
     points = [(f"{r['scenario']}:{r['method']}/{r['config']}", r["concept_rate_explicit"], r["preservation"])
