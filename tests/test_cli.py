@@ -15,6 +15,7 @@ SUBCOMMANDS = [
     ["evaluate"],
     ["attack"],
     ["benchmark"],
+    ["report"],
 ]
 
 

@@ -12,13 +12,11 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 from bierase.benchmark.plan import trained_defaults
 from bierase.errors import UserError
 from bierase.evaluation.toyworld import PROTOCOL, evaluate
 from bierase.methods.bi_erasing.config import BiErasingConfig
-from bierase.report import html
+from bierase.report import html, sections
 from bierase.runinfo import versions
 from bierase.sampling import SamplingConfig
 from bierase.toyworld.vocabulary import SCENARIOS
@@ -68,26 +66,13 @@ def run_demo(
     before_images, after_images, sets = original.images, erased.images, original.sets
 
     seconds = round(time.perf_counter() - started, 1)
-    run = json.loads((out / "erasure" / "bierase.json").read_text())
     metrics = {"protocol": PROTOCOL, "before": before, "after": after, "seconds": seconds, "versions": versions()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    write_report(out, config, before, after, before_images, after_images, sets, run["losses"], seconds)
+    write_report(out, config, before, after, before_images, after_images, sets, seconds)
     return metrics
 
 
-def _masks_figure(out: Path, which: str) -> str:
-    from PIL import Image
-
-    folder = out / "erasure" / "references"
-    names = sorted(p.name for p in (folder / which).glob("*.png"))[:16]
-    if not names:
-        return ""
-    images = np.stack([np.asarray(Image.open(folder / which / n).convert("RGB")) for n in names])
-    masks = np.stack([np.asarray(Image.open(folder / f"{which}_masks" / n).convert("RGB")) for n in names])
-    return html.figure(np.concatenate([images, masks]), f"{which} references (top) and their masks (bottom)", 16)
-
-
-def write_report(out, config, before, after, before_images, after_images, sets, losses, seconds) -> Path:
+def write_report(out, config, before, after, before_images, after_images, sets, seconds) -> Path:
     rows = [(f"concept rate, {name} prompts", before["concept_rate"][name], after["concept_rate"][name],
              "<= 10 %" if name == "explicit" else "lower") for name in before["concept_rate"]]  # fmt: skip
     rows += [
@@ -103,16 +88,16 @@ def write_report(out, config, before, after, before_images, after_images, sets, 
         + "</div>"
         for name in before_images
     )
-    sections = [
+    parts = [
         f"<p>Erased <b>{config.concept}</b>, guided to <b>{config.positive_concept}</b>, from the bundled toy world "
         f"({config.train_method}, {config.max_train_steps} steps, lr {config.learning_rate}). Whole demo: {seconds} s.</p>",
         f"<h2>Metrics</h2><p class=protocol>Protocol {PROTOCOL}: judged by the toy world's independent judge, "
         f"{before['samples']} images per set, fixed seeds, DDIM {SAMPLING.num_inference_steps} steps, guidance "
         f"{SAMPLING.guidance_scale}.</p>" + html.metrics_table(rows),
         "<h2>Images</h2>" + grids,
-        "<h2>Reference images and masks</h2>" + _masks_figure(out, "negative") + _masks_figure(out, "positive"),
-        "<h2>Training losses</h2>" + html.loss_curve(losses, ["loss_neg", "loss_pos"]),
+        sections.masks(Path(out) / "erasure"),
+        sections.losses(Path(out) / "erasure"),
     ]
     path = Path(out) / "report.html"
-    path.write_text(html.page("bierase demo: Bi-Erasing on the toy world", sections))
+    path.write_text(html.page("bierase demo: Bi-Erasing on the toy world", parts))
     return path

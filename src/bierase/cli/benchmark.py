@@ -21,14 +21,11 @@ def run(args: argparse.Namespace) -> int:
 
     from bierase.benchmark.runner import run_benchmark, table
     from bierase.evaluation.toyworld import PROTOCOL
-    from bierase.report import html
+    from bierase.report import html, sections
 
     rows = run_benchmark(args.output_dir, args.quick, args.model, args.scenario)
     print(f"protocol {PROTOCOL}")
     print(table(rows))
-    points = [(f"{r['scenario']}:{r['method']}/{r['config']}", r["concept_rate_explicit"], r["preservation"])
-              for r in rows]  # fmt: skip
-    page = html.page("bierase benchmark", [f"<p class=protocol>Protocol {PROTOCOL}</p>", html.tradeoff_plot(points),
-                                            f"<pre>{table(rows)}</pre>"])  # fmt: skip
+    page = html.page("bierase benchmark", [sections.benchmark(rows, PROTOCOL, table(rows))])
     Path(args.output_dir, "report.html").write_text(page)
     return 0

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bierase.cli import attack, benchmark, demo, erase, evaluate, generate, toyworld
+from bierase.cli import attack, benchmark, demo, erase, evaluate, generate, report, toyworld
 from bierase.errors import UserError
 
 COMMANDS = {
@@ -22,6 +22,7 @@ COMMANDS = {
     "generate": generate,
     "evaluate": evaluate,
     "attack": attack,
+    "report": report,
 }
 
 
