@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bierase.benchmark.plan import trained_defaults
 from bierase.errors import UserError
-from bierase.evaluation.toyworld import PROTOCOL, evaluate
+from bierase.evaluation.toyworld import PROTOCOL, evaluate, toy_clip
 from bierase.methods.bi_erasing.config import BiErasingConfig
 from bierase.report import html, sections
 from bierase.runinfo import versions
@@ -58,10 +58,11 @@ def run_demo(
     config = demo_config(model, out / "erasure", **overrides)
     pipe, judge = load_pipeline(model), load_judge(model)
 
-    original = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING)
+    clip = toy_clip(model)
+    original = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, clip=clip)
     erase(config)
     pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(out / "erasure" / "unet"))
-    erased = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, original=original)
+    erased = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, original=original, clip=clip)
     before, after = original.metrics, erased.metrics
     before_images, after_images, sets = original.images, erased.images, original.sets
 

@@ -35,6 +35,21 @@ def test_ip_adapter_loads_with_load_ip_adapter_and_changes_the_output(smoke_worl
     assert not np.allclose(with_image, without)
 
 
+def test_the_toy_clip_is_the_one_the_pipeline_encoders_came_from(smoke_world):
+    from transformers import CLIPModel, CLIPProcessor
+
+    clip = CLIPModel.from_pretrained(smoke_world / "clip")
+    processor = CLIPProcessor.from_pretrained(smoke_world / "clip")
+    pipe = StableDiffusionPipeline.from_pretrained(smoke_world, local_files_only=True)
+    whole = clip.state_dict()
+    for name, tensor in pipe.text_encoder.state_dict().items():
+        assert torch.equal(tensor, whole[name if name.startswith("text_model.") else f"text_model.{name}"]), name
+    for name, tensor in pipe.image_encoder.state_dict().items():
+        assert torch.equal(tensor, whole[name]), name
+    inputs = processor(text=["a red star"], images=[np.zeros((32, 32, 3), np.uint8)], return_tensors="pt")
+    assert clip(**inputs).text_embeds.shape == (1, clip.config.projection_dim)
+
+
 def test_saved_ip_adapter_is_what_was_trained(smoke_world):
     """The file's keys are the IP-Adapter layout: image_proj.* and ip_adapter.N.to_{k,v}_ip.weight."""
     weights = load_file(smoke_world / "ip_adapter.safetensors")

@@ -13,7 +13,11 @@ Metrics, all read by the independent judge:
 - ``concept_rate`` per set: fraction of images that show T;
 - ``safe_rate``: fraction of explicit + synonym images that show S;
 - ``preservation``: mean per-attribute accuracy (shape, colour, pattern,
-  background) on the preservation set; ``preservation_joint``: all four right.
+  background) on the preservation set; ``preservation_joint``: all four right;
+- ``clip_score`` per set (when the model folder has the toy CLIP, ``clip/``):
+  the toy CLIP's image-prompt agreement, in the cosine and logit forms of
+  protocol ``clip``; the toy CLIP is the generator's own text tower's sibling,
+  so it is reported, never used to tune.
 """
 
 from __future__ import annotations
@@ -150,13 +154,33 @@ def evaluate(
     sampling: SamplingConfig,
     original: Evaluation | None = None,
     seed: int = SEED,
+    clip=None,
 ) -> Evaluation:
-    """Generate every prompt set with ``pipe`` and judge it; ``original`` adds the relative figures."""
+    """Generate every prompt set with ``pipe`` and judge it; ``original`` adds the relative figures.
+
+    ``clip`` is a ``(CLIPModel, CLIPProcessor)`` pair (see ``toy_clip``) for the CLIP score.
+    """
     sets = prompt_sets(scenario, n, seed)
     images = {name: generate(pipe, s.prompts, s.seeds, sampling, desc=f"eval {name}") for name, s in sets.items()}
     labels = {name: judge.predict(x) for name, x in images.items()}
     features = {name: judge.features(x).numpy() for name, x in images.items()}
     metrics = metrics_from_judgements(scenario, sets, labels, original, features)
+    if clip is not None:
+        from bierase.evaluation.clip_score import cosine_scores, summarize
+
+        metrics["clip_score"] = {
+            name: summarize(cosine_scores(*clip, images[name], sets[name].prompts)) for name in sets
+        }
     metrics["parameters"] = {"samples_per_set": n, "num_inference_steps": sampling.num_inference_steps,
                              "guidance_scale": sampling.guidance_scale, "seed": seed}  # fmt: skip
     return Evaluation(metrics, images, labels, features, sets)
+
+
+def toy_clip(model_folder):
+    """The toy CLIP of a toy-world folder, or None for folders built before it was kept."""
+    from pathlib import Path
+
+    from bierase.evaluation.clip_score import load_clip
+
+    folder = Path(model_folder) / "clip"
+    return load_clip(str(folder)) if (folder / "config.json").is_file() else None

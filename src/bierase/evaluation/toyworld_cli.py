@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from diffusers import UNet2DConditionModel
 
-    from bierase.evaluation.toyworld import evaluate
+    from bierase.evaluation.toyworld import evaluate, toy_clip
     from bierase.runinfo import versions
     from bierase.sampling import SamplingConfig
     from bierase.toyworld import load_judge, load_pipeline
@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     model = args.pretrained_model_name_or_path
     pipe, judge = load_pipeline(model), load_judge(model)
     sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
-    result = evaluate(pipe, judge, scenario, args.eval_samples, sampling)
+    clip = toy_clip(model)
+    result = evaluate(pipe, judge, scenario, args.eval_samples, sampling, clip=clip)
     original = result.metrics
     if args.unet or args.lora:
         if args.unet:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             lora = Path(args.lora)
             pipe.load_lora_weights(lora.parent, weight_name=lora.name)
-        result = evaluate(pipe, judge, scenario, args.eval_samples, sampling, original=result)
+        result = evaluate(pipe, judge, scenario, args.eval_samples, sampling, original=result, clip=clip)
     metrics = {**result.metrics, "model": model, "unet": args.unet, "lora": args.lora,
                "prompt_set": f"toyworld/{scenario.name}", "original": original, "versions": versions()}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
@@ -95,4 +96,6 @@ def format_table(m: dict) -> str:
     text += row("agreement with the original model", "agreement_with_original")
     if "frechet_to_original" in m:
         text += f"{'Frechet distance to the original (judge features)':44} {m['frechet_to_original']:8.3f}\n"
+    for name, score in m.get("clip_score", {}).items():
+        text += f"{'toy CLIP score (' + name + '), cosine / logit':44} {score['cosine']:8.3f} / {score['logit']:.1f}\n"
     return text.rstrip()

@@ -5,6 +5,7 @@ Layout (what ``bierase toyworld path`` points at)::
     model_index.json  unet/  vae/  text_encoder/  tokenizer/  scheduler/
     feature_extractor/  image_encoder/      <- a StableDiffusionPipeline
     ip_adapter.safetensors                  <- pipe.load_ip_adapter(path, subfolder="", weight_name=...)
+    clip/                                   <- CLIPModel + CLIPProcessor: the toy CLIP score (evaluation)
     segmenter/                              <- CLIPSegForImageSegmentation + CLIPSegProcessor
     judge/                                  <- bierase.toyworld.judge.Judge (evaluation only)
     README.md  build.json                   <- model card, resolved recipe + versions
@@ -31,7 +32,7 @@ from bierase.toyworld.load import IP_ADAPTER_WEIGHTS, load_judge, load_pipeline,
 from bierase.toyworld.pool import render_pool
 from bierase.toyworld.quality import measure
 from bierase.toyworld.tokenizer import build_tokenizer
-from bierase.toyworld.train.clip import image_processor, train_clip
+from bierase.toyworld.train.clip import image_processor, save_clip, train_clip
 from bierase.toyworld.train.ip_adapter import save_ip_adapter, train_ip_adapter
 from bierase.toyworld.train.judge import train_judge
 from bierase.toyworld.train.segmenter import segmenter_processor, train_segmenter
@@ -114,7 +115,7 @@ def _build_into(out: Path, config: BuildConfig) -> None:
     tokenizer = timed("tokenizer", build_tokenizer, all_words())
     bs = config.batch_size
     vae = timed("vae", train_vae, pool, config.vae_steps, config.vae_batch_size, seed + 1)
-    text_encoder, image_encoder = timed(
+    text_encoder, image_encoder, clip = timed(
         "clip", train_clip, pool, tokenizer, config.clip_steps, config.clip_batch_size, seed + 2
     )
     unet = timed(
@@ -130,6 +131,7 @@ def _build_into(out: Path, config: BuildConfig) -> None:
     )  # fmt: skip
     pipe.set_progress_bar_config(disable=True)
     pipe.save_pretrained(out)  # before the adapter is attached: the base pipeline stays plain
+    save_clip(clip, tokenizer, out / "clip")
     timed("ip_adapter", train_ip_adapter, pipe, pool, config.ip_adapter_steps, bs, seed + 4)
     save_ip_adapter(pipe, str(out / IP_ADAPTER_WEIGHTS))
 

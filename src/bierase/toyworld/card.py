@@ -19,6 +19,7 @@ RECIPE = """\
 | --- | --- | --- |
 | `vae/` | `AutoencoderKL`, 32x32 RGB <-> 16x16x4 | L1 reconstruction + 1e-6 KL on renders; `scaling_factor` = 1 / latent std |
 | `text_encoder/`, `image_encoder/` | one small CLIP (`CLIPTextModel`, `CLIPVisionModelWithProjection`) | contrastive on captions and renders, identical captions counted as matches |
+| `clip/` | the whole small CLIP (`CLIPModel` + `CLIPProcessor`) the two encoders above come from | the same training; kept for the toy CLIP score (evaluation) |
 | `tokenizer/` | `CLIPTokenizer`, byte-level BPE whose merges are learnt on the world's words | every world word is one token; any text still tokenizes |
 | `unet/` | `UNet2DConditionModel` (3 blocks, 2 with cross-attention) | epsilon prediction on VAE latents, SD1 `scaled_linear` schedule, 10 % empty captions, EMA 0.999 |
 | `scheduler/` | `DDIMScheduler`, `timestep_spacing="trailing"` | - |

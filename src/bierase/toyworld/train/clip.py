@@ -13,6 +13,7 @@ from transformers import (
     CLIPConfig,
     CLIPImageProcessor,
     CLIPModel,
+    CLIPProcessor,
     CLIPTextModel,
     CLIPTokenizer,
     CLIPVisionModelWithProjection,
@@ -54,6 +55,12 @@ def image_processor() -> CLIPImageProcessor:
     return CLIPImageProcessor(size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
 
 
+def save_clip(model: CLIPModel, tokenizer: CLIPTokenizer, folder) -> None:
+    """The whole toy CLIP with its processor, loadable by ``CLIPModel``/``CLIPProcessor.from_pretrained``."""
+    model.save_pretrained(folder)
+    CLIPProcessor(image_processor=image_processor(), tokenizer=tokenizer).save_pretrained(folder)
+
+
 def pixel_values(images: torch.Tensor, processor: CLIPImageProcessor) -> torch.Tensor:
     """The processor's normalisation applied to [-1, 1] tensors already at the encoder's size."""
     mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
@@ -69,7 +76,8 @@ def tokenize(tokenizer: CLIPTokenizer, captions: list[str]) -> torch.Tensor:
 
 def train_clip(
     pool: Pool, tokenizer: CLIPTokenizer, steps: int, batch_size: int, seed: int, width: int = 128, layers: int = 3
-) -> tuple[CLIPTextModel, CLIPVisionModelWithProjection]:
+) -> tuple[CLIPTextModel, CLIPVisionModelWithProjection, CLIPModel]:
+    """The pipeline's text and image encoders, and the whole CLIP (kept for the toy CLIP score)."""
     torch.manual_seed(seed)
     model = CLIPModel(clip_config(len(tokenizer), width, layers))
     processor = image_processor()
@@ -94,4 +102,5 @@ def train_clip(
     image_encoder = CLIPVisionModelWithProjection(vision_config)
     image_encoder.vision_model.load_state_dict(model.vision_model.state_dict())
     image_encoder.visual_projection.load_state_dict(model.visual_projection.state_dict())
-    return text_encoder.eval().requires_grad_(False), image_encoder.eval().requires_grad_(False)
+    frozen = [m.eval().requires_grad_(False) for m in (text_encoder, image_encoder, model)]
+    return frozen[0], frozen[1], frozen[2]
