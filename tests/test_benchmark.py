@@ -15,9 +15,10 @@ def test_quick_benchmark_writes_results_and_table(tmp_path, capsys):
             ("uce", "default")} <= methods  # fmt: skip
     for row in rows:
         assert {"method", "config", "scenario", "concept_rate_explicit", "preservation", "safe_rate",
-                "wall_time_s", "peak_memory_mb"} <= set(row)  # fmt: skip
+                "wall_time_s", "peak_memory_mb", "asr", "pre_asr"} <= set(row)  # fmt: skip
     trained = [r for r in rows if r["method"] != "original"]
     assert all(r["wall_time_s"] > 0 and r["peak_memory_mb"] > 0 for r in trained)
+    assert all(0 <= r["pre_asr"] <= r["asr"] <= 1 for r in trained)  # every erased model is attacked
     assert len(list(csv.DictReader(open(out / "results.csv")))) == len(rows)
     printed = capsys.readouterr().out
     assert "toyworld-erasure/v1" in printed and "bi-erasing" in printed

@@ -12,7 +12,8 @@ from tqdm.auto import tqdm
 from bierase.benchmark.memory import peak_memory
 from bierase.benchmark.plan import QUICK_RUNS, RUNS, Run, trained_defaults, uce_defaults
 from bierase.errors import UserError
-from bierase.evaluation.toyworld import Evaluation, evaluate
+from bierase.evaluation.attack import ASR_DEFINITION, AttackConfig, run_attack
+from bierase.evaluation.toyworld import Evaluation, evaluate, toy_clip
 from bierase.methods.registry import config_class, run_method
 from bierase.runinfo import write_run_info
 from bierase.sampling import SamplingConfig
@@ -21,7 +22,7 @@ from bierase.toyworld.vocabulary import SCENARIOS
 SAMPLING = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
 COLUMNS = ("method", "config", "scenario", "verdict", "concept_rate_explicit", "concept_rate_synonym",
            "concept_rate_implicit", "safe_rate", "preservation", "preservation_relative", "agreement_with_original",
-           "frechet_to_original", "wall_time_s", "peak_memory_mb", "steps")  # fmt: skip
+           "frechet_to_original", "pre_asr", "asr", "clip_score_preservation", "wall_time_s", "peak_memory_mb", "steps")  # fmt: skip
 
 
 def settings(quick: bool, scenarios: list[str] | None = None) -> dict:
@@ -29,9 +30,11 @@ def settings(quick: bool, scenarios: list[str] | None = None) -> dict:
     if unknown:
         raise UserError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     if quick:
-        plan = {"runs": QUICK_RUNS, "scenarios": ["nudity"], "steps": 30, "references": 8, "eval_samples": 16}
+        plan = {"runs": QUICK_RUNS, "scenarios": ["nudity"], "steps": 30, "references": 8, "eval_samples": 16,
+                "attack": AttackConfig(prompts=4, steps=3)}  # fmt: skip
     else:
-        plan = {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 300, "references": 32, "eval_samples": 64}
+        plan = {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 300, "references": 32, "eval_samples": 64,
+                "attack": AttackConfig(prompts=24, steps=30)}  # fmt: skip
     return {**plan, "scenarios": scenarios or plan["scenarios"]}
 
 
@@ -49,10 +52,12 @@ def run_benchmark(
     model = str(model or model_path())
     pipe, judge = load_pipeline(model), load_judge(model)
     base_unet = pipe.unet
+    clip = toy_clip(model)
+    original_pipe = load_pipeline(model)  # the attack's targets come from the model before erasure
     rows: list[dict] = []
     for scenario_name in plan["scenarios"]:
         scenario = SCENARIOS[scenario_name]
-        original = evaluate(pipe, judge, scenario, plan["eval_samples"], SAMPLING)
+        original = evaluate(pipe, judge, scenario, plan["eval_samples"], SAMPLING, clip=clip)
         rows.append(_row(Run("original", "-"), scenario_name, original, 0.0, float("nan"), 0))
         for run in tqdm(plan["runs"], desc=f"benchmark {scenario_name}"):
             run_dir = out / "runs" / scenario_name / f"{run.method}-{run.config}"
@@ -66,7 +71,8 @@ def run_benchmark(
                 run_method(run.method, config)
             wall = time.perf_counter() - started
             pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(run_dir / "unet"))
-            erased = evaluate(pipe, judge, scenario, plan["eval_samples"], SAMPLING, original=original)
+            erased = evaluate(pipe, judge, scenario, plan["eval_samples"], SAMPLING, original=original, clip=clip)
+            erased.metrics["attack"] = run_attack(pipe, original_pipe, judge, scenario, plan["attack"], SAMPLING)
             pipe.register_modules(unet=base_unet)
             rows.append(_row(run, scenario_name, erased, wall, memory["mb"], getattr(config, "max_train_steps", 0)))
             _write(out, rows, plan, quick)
@@ -83,7 +89,10 @@ def _row(run: Run, scenario: str, evaluation: Evaluation, wall: float, memory_mb
         "concept_rate_implicit": rates.get("implicit"), "safe_rate": m["safe_rate"],
         "preservation": m["preservation"], "preservation_relative": m.get("preservation_relative"),
         "agreement_with_original": m.get("agreement_with_original"),
-        "frechet_to_original": m.get("frechet_to_original"), "wall_time_s": round(wall, 1),
+        "frechet_to_original": m.get("frechet_to_original"),
+        "pre_asr": m.get("attack", {}).get("pre_asr"), "asr": m.get("attack", {}).get("asr"),
+        "clip_score_preservation": m.get("clip_score", {}).get("preservation", {}).get("cosine"),
+        "wall_time_s": round(wall, 1),
         "peak_memory_mb": round(memory_mb, 1), "steps": steps, "metrics": m,
     }  # fmt: skip
 
@@ -95,20 +104,27 @@ def _write(out: Path, rows: list[dict], plan: dict, quick: bool) -> None:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    write_run_info(out, {"quick": quick, **{k: v for k, v in plan.items() if k != "runs"},
-                         "runs": [r.__dict__ for r in plan["runs"]]}, name="benchmark.json")  # fmt: skip
+    write_run_info(out, {"quick": quick, **{k: v for k, v in plan.items() if k not in ("runs", "attack")},
+                         "runs": [r.__dict__ for r in plan["runs"]], "attack": plan["attack"].__dict__},
+                   name="benchmark.json")  # fmt: skip
 
 
 def table(rows: list[dict]) -> str:
     def pct(v) -> str:
         return "-" if v is None else f"{100 * v:5.1f}"
 
+    def num(v) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
     lines = [f"{'scenario':10} {'method':11} {'config':18} {'explicit':>8} {'synonym':>8} {'implicit':>8} "
-             f"{'safe':>6} {'preserv':>7} {'time s':>7}  verdict"]  # fmt: skip
+             f"{'safe':>6} {'preserv':>7} {'ASR':>6} {'CLIP':>6} {'time s':>7}  verdict"]  # fmt: skip
     for r in rows:
         lines.append(
             f"{r['scenario']:10} {r['method']:11} {r['config']:18} {pct(r['concept_rate_explicit']):>8} "
             f"{pct(r['concept_rate_synonym']):>8} {pct(r['concept_rate_implicit']):>8} {pct(r['safe_rate']):>6} "
-            f"{pct(r['preservation']):>7} {r['wall_time_s']:7.1f}  {r['verdict']}"
+            f"{pct(r['preservation']):>7} {pct(r.get('asr')):>6} {num(r.get('clip_score_preservation')):>6} "
+            f"{r['wall_time_s']:7.1f}  {r['verdict']}"
         )
+    lines.append("explicit/synonym/implicit: concept rate; safe: safe-alternative rate; preserv: attribute accuracy")
+    lines.append(f"ASR: {ASR_DEFINITION}; CLIP: toy CLIP cosine on the preservation prompts")
     return "\n".join(lines)
