@@ -142,6 +142,15 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_checkpoint(smoke_world, tm
     assert (tmp_path / "o" / "checkpoints" / "step-000002" / "trainable.safetensors").is_file()
 
 
+def test_a_run_that_starts_at_zero_loss_is_not_called_diverged():
+    from bierase.methods.bi_erasing.trainer import diverged
+
+    # positive-only runs start at exactly 0 (student == teacher) and then move a little
+    assert not diverged(1.9e-8, largest=0.0)
+    assert not diverged(0.5, largest=0.02)
+    assert diverged(50.0, largest=0.02) and diverged(float("nan"), largest=0.1) and diverged(float("inf"), 0.0)
+
+
 @pytest.mark.parametrize("bad,message", [
     (dict(train_method="all"), "full, xattn, noxattn, selfattn"),
     (dict(lambda_neg=0, lambda_pos=0), "both 0"),

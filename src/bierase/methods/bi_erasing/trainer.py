@@ -45,7 +45,13 @@ from bierase.methods.bi_erasing.loss import bi_erasing_loss, branch_weights
 from bierase.methods.bi_erasing.references import check_reference_folders, masked_images, reference_set
 from bierase.runinfo import write_run_info
 
-EXPLODE_FACTOR = 1e3  # a loss this many times the first one means the run has diverged
+EXPLODE_FACTOR = 1e3  # a loss this many times the largest one so far means the run has diverged
+LOSS_FLOOR = 1e-2  # the scale below which losses are "small": a run that starts at 0 (student == teacher) is fine
+
+
+def diverged(value: float, largest: float) -> bool:
+    """Not finite, or orders of magnitude above every loss seen so far (never judged against a ~0 start)."""
+    return not math.isfinite(value) or value > EXPLODE_FACTOR * max(largest, LOSS_FLOOR)
 
 
 class TrainingDiverged(UserError):
@@ -311,17 +317,17 @@ class BiErasingTrainer:
         self.student.train()
         bar = tqdm(range(state.step, cfg.max_train_steps), desc="bi-erasing", initial=state.step,
                    total=cfg.max_train_steps)  # fmt: skip
-        first = state.history[0]["loss"] if state.history else None
+        largest = max((h["loss"] for h in state.history), default=0.0)
         for step in bar:
             losses = self.losses(self.draw(), step)
             value = float(losses.total.detach())
-            first = first if first is not None else max(value, 1e-12)
-            if not math.isfinite(value) or value > EXPLODE_FACTOR * first:
+            if diverged(value, largest):
                 kept = latest_checkpoint(out)
                 raise TrainingDiverged(
                     f"the loss {'is ' + str(value) if not math.isfinite(value) else 'exploded to ' + f'{value:.3g}'} "
                     f"at step {step}; last good checkpoint: {kept or 'none'}; lower --learning_rate and --resume"
                 )
+            largest = max(largest, value)
             self.accelerator.backward(losses.total)
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
