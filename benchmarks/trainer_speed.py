@@ -30,7 +30,7 @@ from bierase.toyworld.vocabulary import SCENARIOS
 
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
-    steps, samples = (20, 16) if args.quick else (150, 48)
+    steps, samples = (20, 16) if args.quick else (300, 48)  # 300: the demo's default
     scenario, model = SCENARIOS["nudity"], str(model_path())
     sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
     pipe, judge = load_pipeline(model), load_judge(model)
