@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -194,3 +195,33 @@ def test_esd_and_co_erasing_are_configurations_that_run(smoke_world, tmp_path):
     assert not (tmp_path / "esd" / "references").exists()  # text only: no reference images at all
     with pytest.raises(UserError, match="text-only"):
         config_class("esd")(lambda_pos=0.5)
+
+
+def test_the_teacher_is_stored_in_the_mixed_precision_dtype(smoke_world):
+    """bf16 halves the frozen teacher's memory; the student keeps its fp32 weights; no mixed precision keeps fp32."""
+    unet = UNet2DConditionModel.from_pretrained(smoke_world / "unet")
+    teacher = trainer_module.frozen_teacher(unet, torch.device("cpu"), "bf16")
+    assert {p.dtype for p in teacher.parameters()} == {torch.bfloat16}
+    assert not any(p.requires_grad for p in teacher.parameters())
+    assert {p.dtype for p in unet.parameters()} == {torch.float32}
+    assert {p.dtype for p in trainer_module.frozen_teacher(unet, torch.device("cpu"), "no").parameters()} == {
+        torch.float32
+    }
+
+
+def test_a_bf16_run_trains_close_to_the_fp32_run(smoke_world, tmp_path):
+    """A whole bf16 run (its own process: accelerate fixes the precision once per process) ends near fp32's losses."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json; sys.path.insert(0, {tests!r});"
+        "from erasing.test_bi_erasing_trainer import config; from bierase.methods.bi_erasing import erase;"
+        "from pathlib import Path; erase(config(Path({world!r}), Path({out!r}), mixed_precision={mp!r}))"
+    )
+    tests = str(Path(__file__).parents[1])
+    for mp in ("bf16", "no"):
+        code = script.format(tests=tests, world=str(smoke_world), out=str(tmp_path / mp), mp=mp)
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    bf16, fp32 = (json.loads((tmp_path / mp / "bierase.json").read_text())["losses"] for mp in ("bf16", "no"))
+    assert [h["loss"] for h in bf16] == pytest.approx([h["loss"] for h in fp32], rel=0.05, abs=1e-4)

@@ -161,6 +161,19 @@ def _segmenter(config: BiErasingConfig):
     return load_clipseg(source)
 
 
+LOW_PRECISION = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def frozen_teacher(unet: torch.nn.Module, device: torch.device, mixed_precision: str) -> torch.nn.Module:
+    """A frozen copy of the base UNet, stored in the mixed-precision dtype when there is one.
+
+    The teacher never trains, so it needs no fp32 master weights: in bf16 it takes half the
+    memory (1.6 instead of 3.2 GiB for SD 1.5), which is what lets ``full`` fit on one GPU.
+    """
+    dtype = LOW_PRECISION.get(mixed_precision, torch.float32)
+    return copy.deepcopy(unet).to(device, dtype).eval().requires_grad_(False)
+
+
 class BiErasingTrainer:
     def __init__(self, pipe, texts: TextConditions, negative_embeds, positive_embeds, config, accelerator, images=None):
         self.config = config
@@ -173,7 +186,7 @@ class BiErasingTrainer:
         self.use_images = config.image_conditioning
         device = accelerator.device
         teacher_device = torch.device(config.teacher_device) if config.teacher_device else device
-        self.teacher = copy.deepcopy(pipe.unet).to(teacher_device).eval().requires_grad_(False)
+        self.teacher = frozen_teacher(pipe.unet, teacher_device, config.mixed_precision)
         student = pipe.unet
         if config.init_unet:
             _load_init_unet(student, config.init_unet)
@@ -220,14 +233,15 @@ class BiErasingTrainer:
 
     def _eps(self, model, z: torch.Tensor, t: torch.Tensor, texts: list, images: list | None) -> torch.Tensor:
         """The model on several conditions sharing ``z`` and ``t``: one batched call, or one call each."""
-        device = next(model.parameters()).device
-        z, t = z.to(device), t.to(device)
+        weight = next(model.parameters())
+        z, t = z.to(weight.device, weight.dtype), t.to(weight.device)
+        texts = [text.to(weight.device, weight.dtype) for text in texts]
+        images = None if images is None else [image.to(weight.device, weight.dtype) for image in images]
         if self.config.batched_calls:
-            image = None if images is None else torch.cat(images).to(device)
-            n = len(texts)
-            return model(z.repeat(n, 1, 1, 1), t, **unet_inputs(torch.cat(texts).to(device), image)).sample
+            image = None if images is None else torch.cat(images)
+            return model(z.repeat(len(texts), 1, 1, 1), t, **unet_inputs(torch.cat(texts), image)).sample
         outs = [
-            model(z, t, **unet_inputs(text.to(device), None if images is None else images[i].to(device))).sample
+            model(z, t, **unet_inputs(text, None if images is None else images[i])).sample
             for i, text in enumerate(texts)
         ]
         return torch.cat(outs)
