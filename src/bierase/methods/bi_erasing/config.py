@@ -72,6 +72,11 @@ class BiErasingConfig(YamlConfig):
         "fraction of steps positive-only before negative-only; unset: both every step", default=None
     )
     embedding_noise: float = _help("std of Gaussian noise on image embeddings", default=0.0)
+    text_guided_refinement: bool = _help(
+        "Co-Erasing's refinement: image tokens re-read through the concept prompt's text tokens "
+        "(negative branch only, --lambda_pos 0)",
+        default=False,
+    )
     # optimisation
     train_method: str = _help(f"parameters to train: one of {', '.join(TRAIN_METHODS)}", default="full")
     lora_rank: int = _help("train a LoRA of this rank (PEFT) instead of the weights; 0: no LoRA", default=0)
@@ -138,6 +143,11 @@ class BiErasingConfig(YamlConfig):
             raise UserError("--lambda_neg and --lambda_pos are both 0, so nothing would train; give one a weight")
         if self.two_stage is not None and not 0 <= self.two_stage <= 1:
             raise UserError(f"--two_stage {self.two_stage} is out of range; it must be in [0, 1]")
+        if self.text_guided_refinement and (self.lambda_pos or not self.image_conditioning):
+            raise UserError(
+                "--text_guided_refinement refines image tokens by the concept prompt, so it needs the negative "
+                "image branch alone; set --lambda_pos 0 (or use --method co-erasing)"
+            )
         if self.resume and self.overwrite:
             raise UserError("--resume and --overwrite contradict each other; pass one of them")
 

@@ -43,6 +43,7 @@ from bierase.methods.bi_erasing.conditions import TextConditions, encode_images,
 from bierase.methods.bi_erasing.config import BiErasingConfig
 from bierase.methods.bi_erasing.loss import bi_erasing_loss, branch_weights
 from bierase.methods.bi_erasing.references import check_reference_folders, masked_images, reference_set
+from bierase.methods.co_erasing.refinement import attach_refinement
 from bierase.runinfo import write_run_info
 
 EXPLODE_FACTOR = 1e3  # a loss this many times the largest one so far means the run has diverged
@@ -202,6 +203,9 @@ class BiErasingTrainer:
             params = [p for p in student.parameters() if p.requires_grad]
         else:
             params = list(select_parameters(student, config.train_method).values())
+        if config.text_guided_refinement:  # Co-Erasing's option: both UNets read the refined image tokens
+            for unet in (self.teacher, student):
+                attach_refinement(unet, texts.negative)
         if config.gradient_checkpointing:
             student.enable_gradient_checkpointing()
         optimizer = torch.optim.Adam(params, lr=config.learning_rate)
