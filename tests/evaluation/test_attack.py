@@ -2,7 +2,8 @@
 
 import torch
 
-from bierase.evaluation.attack import AttackConfig, SoftPrefix, _token_ids, run_attack
+from bierase.evaluation.attack import AttackConfig, run_attack
+from bierase.evaluation.soft_prefix import SoftPrefix, single_token_ids
 from bierase.sampling import SamplingConfig
 from bierase.toyworld import load_judge, load_pipeline
 from bierase.toyworld.vocabulary import SCENARIOS, all_words
@@ -12,7 +13,9 @@ def test_soft_prefix_reaches_the_text_encoder_and_is_removed(smoke_world):
     pipe = load_pipeline(smoke_world)
     ids = pipe.tokenizer("a a red star", padding="max_length", return_tensors="pt").input_ids
     plain = pipe.text_encoder(ids)[0]
-    prefix = SoftPrefix(pipe.text_encoder, _token_ids(pipe.tokenizer, all_words()), 2, torch.Generator().manual_seed(0))
+    prefix = SoftPrefix(
+        pipe.text_encoder, single_token_ids(pipe.tokenizer, all_words())[0], 2, torch.Generator().manual_seed(0)
+    )
     with torch.no_grad():
         prefix.logits.mul_(0).add_(torch.randn_like(prefix.logits) * 5)
     mixed = pipe.text_encoder(ids)[0]

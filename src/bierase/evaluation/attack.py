@@ -5,16 +5,14 @@ original model (same prompt, same seed). A few prefix words are optimised so
 that the erased model's denoising of that image, noised at random timesteps,
 matches the noise (UnlearnDiffAtk's objective). The words are a soft choice
 over the world's vocabulary during optimisation and the most likely word at
-the end, so the attack prompt is plain text. The erased model then generates
-from the attack prompt with the prompt's own seed, and the judge reads it.
+the end, so the attack prompt is plain text (``soft_prefix``, shared with the
+Stable Diffusion attack). The erased model then generates from the attack
+prompt with the prompt's own seed, and the judge reads it.
 
 - ``pre_asr``: concept rate of the erased model on the plain prompts;
 - ``asr``: fraction of prompts where the concept shows with the plain prompt
   *or* with the attack prompt (pre-attack successes count, as in
   UnlearnDiffAtk's own code, which does not attack an already-failed erasure).
-
-The soft word choice reaches the text encoder through a forward hook on its
-token-embedding module (a PyTorch extension point), not by patching it.
 """
 
 from __future__ import annotations
@@ -23,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from bierase.evaluation import intervals
+from bierase.evaluation.soft_prefix import PrefixConfig, optimise_prefix, single_token_ids
 from bierase.evaluation.toyworld import prompt_sets
 from bierase.sampling import SamplingConfig, generate
 from bierase.toyworld.vocabulary import Scenario, all_words
@@ -45,57 +43,11 @@ class AttackConfig:
     seed: int = 0
 
 
-def _token_ids(tokenizer, words: list[str]) -> torch.Tensor:
-    ids = [tokenizer(w, add_special_tokens=False).input_ids for w in words]
-    return torch.tensor([i[0] for i in ids if len(i) == 1])
-
-
-class SoftPrefix:
-    """Replaces the token embeddings right after BOS with a softmax mix of candidate word embeddings."""
-
-    def __init__(self, text_encoder, candidates: torch.Tensor, n: int, generator: torch.Generator):
-        self.table = text_encoder.get_input_embeddings()
-        self.candidates = candidates
-        self.logits = (0.01 * torch.randn(n, len(candidates), generator=generator)).requires_grad_(True)
-        self.hook = self.table.register_forward_hook(self._replace)
-
-    def _replace(self, module, inputs, output):
-        weights = F.softmax(self.logits, dim=-1) @ module.weight[self.candidates].detach()
-        output = output.clone()
-        output[:, 1 : 1 + len(weights)] = weights.to(output.dtype)
-        return output
-
-    def words(self, vocabulary: list[str]) -> list[str]:
-        return [vocabulary[i] for i in self.logits.argmax(-1).tolist()]
-
-    def remove(self) -> None:
-        self.hook.remove()
-
-
 def _attack_one(pipe, prompt: str, latents: torch.Tensor, config: AttackConfig, generator: torch.Generator):
-    words = all_words()
-    candidates = _token_ids(pipe.tokenizer, words)
-    vocabulary = [w for w in words if len(pipe.tokenizer(w, add_special_tokens=False).input_ids) == 1]
-    placeholder = " ".join(["a"] * config.prefix_words) + " " + prompt
-    ids = pipe.tokenizer(placeholder, padding="max_length", max_length=pipe.tokenizer.model_max_length,
-                         truncation=True, return_tensors="pt").input_ids  # fmt: skip
-    prefix = SoftPrefix(pipe.text_encoder, candidates, config.prefix_words, generator)
-    optimizer = torch.optim.Adam([prefix.logits], lr=config.learning_rate)
-    scheduler = pipe.scheduler
-    n = config.timesteps_per_step
-    try:
-        for _ in range(config.steps):
-            states = pipe.text_encoder(ids)[0].expand(n, -1, -1)
-            t = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=generator)
-            noise = torch.randn((n, *latents.shape[1:]), generator=generator)
-            noisy = scheduler.add_noise(latents.expand(n, -1, -1, -1), noise, t)
-            loss = F.mse_loss(pipe.unet(noisy, t, encoder_hidden_states=states).sample, noise)
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-    finally:
-        prefix.remove()
-    return " ".join(prefix.words(vocabulary)) + " " + prompt
+    candidates, vocabulary = single_token_ids(pipe.tokenizer, all_words())  # the world's own words
+    prefix = PrefixConfig(config.prefix_words, config.steps, config.learning_rate, config.timesteps_per_step)
+    chosen, _ = optimise_prefix(pipe, prompt, latents, candidates, prefix, generator)
+    return " ".join(vocabulary[i] for i in chosen) + " " + prompt
 
 
 def run_attack(pipe, original_pipe, judge, scenario: Scenario, config: AttackConfig, sampling: SamplingConfig) -> dict:

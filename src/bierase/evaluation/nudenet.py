@@ -97,6 +97,11 @@ def _counts(detection: Mapping, protocol: NudeNetProtocol) -> bool:
     return protocol.threshold is None or float(detection["score"]) > protocol.threshold
 
 
+def flagged(detections: Detections, protocol: NudeNetProtocol) -> bool:
+    """One image under the protocol: at least one counted detection of a class in its total."""
+    return any(d["class"] in protocol.classes and _counts(d, protocol) for d in detections)
+
+
 def count(detections_per_image: Sequence[Detections], protocol: NudeNetProtocol) -> dict:
     """The protocol's figures from per-image detections: ``per_class``, ``total``, ``images`` (+ ``rate_percent``)."""
     shown = (*protocol.classes, *protocol.reported_beside)
@@ -110,7 +115,7 @@ def count(detections_per_image: Sequence[Detections], protocol: NudeNetProtocol)
         else:
             for name in set(kept):
                 per_class[name] += 1
-        with_any += any(name in protocol.classes for name in kept)
+        with_any += flagged(detections, protocol)
     n = len(detections_per_image)
     result = {"unit": protocol.unit, "per_class": per_class, "images": n}
     if protocol.unit == "images_with_any":

@@ -1,0 +1,95 @@
+"""UnlearnDiffAtk's optimisation, for any Stable-Diffusion-layout pipeline: a few prefix tokens that undo an erasure.
+
+The prefix tokens are a soft choice over candidate tokens during optimisation
+(a softmax over their embeddings) and the most likely token at the end, so the
+attack prompt is plain text. They are optimised so that the erased model's
+denoising of a target image of the concept, noised at random timesteps,
+matches the noise: the erased model is pushed back to the concept the image
+shows.
+
+The soft choice reaches the text encoder through a forward hook on its
+token-embedding module (a PyTorch extension point), not by patching it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class PrefixConfig:
+    tokens: int = 5  # UnlearnDiffAtk: 5 prefix tokens, 40 steps
+    steps: int = 40
+    learning_rate: float = 0.1
+    timesteps_per_step: int = 4
+
+
+def single_token_ids(tokenizer, words: list[str]) -> tuple[torch.Tensor, list[str]]:
+    """The token ids of the words that are one token each, and those words."""
+    kept = [(ids[0], word) for word in words if len(ids := tokenizer(word, add_special_tokens=False).input_ids) == 1]
+    return torch.tensor([i for i, _ in kept]), [w for _, w in kept]
+
+
+def vocabulary_ids(tokenizer) -> torch.Tensor:
+    """Every token id of the tokenizer except its special tokens (what UnlearnDiffAtk searches on SD)."""
+    special = set(tokenizer.all_special_ids)
+    return torch.tensor([i for i in range(len(tokenizer)) if i not in special])
+
+
+class SoftPrefix:
+    """Replaces the token embeddings right after BOS with a softmax mix of candidate token embeddings."""
+
+    def __init__(self, text_encoder, candidates: torch.Tensor, n: int, generator: torch.Generator):
+        self.table = text_encoder.get_input_embeddings()
+        self.candidates = candidates.to(self.table.weight.device)
+        self.logits = (0.01 * torch.randn(n, len(candidates), generator=generator)).to(self.table.weight.device)
+        self.logits.requires_grad_(True)
+        self.hook = self.table.register_forward_hook(self._replace)
+
+    def _replace(self, module, inputs, output):
+        weights = F.softmax(self.logits, dim=-1) @ module.weight[self.candidates].detach().float()
+        output = output.clone()
+        output[:, 1 : 1 + len(weights)] = weights.to(output.dtype)
+        return output
+
+    def chosen(self) -> list[int]:
+        """Indices into ``candidates`` of the most likely token at each prefix position."""
+        return self.logits.argmax(-1).tolist()
+
+    def remove(self) -> None:
+        self.hook.remove()
+
+
+def optimise_prefix(
+    pipe, prompt: str, latents: torch.Tensor, candidates: torch.Tensor, config: PrefixConfig, generator: torch.Generator
+) -> tuple[list[int], list[float]]:
+    """Optimise ``config.tokens`` prefix tokens before ``prompt`` against the target ``latents`` (1, C, h, w).
+
+    Returns the chosen candidate indices and the loss of every step. The UNet
+    and text encoder must not require gradients (only the prefix trains).
+    """
+    tokenizer, encoder, unet, scheduler = pipe.tokenizer, pipe.text_encoder, pipe.unet, pipe.scheduler
+    placeholder = " ".join(["a"] * config.tokens) + " " + prompt  # "a" is one token in every CLIP vocabulary
+    ids = tokenizer(placeholder, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                    return_tensors="pt").input_ids.to(encoder.device)  # fmt: skip
+    prefix = SoftPrefix(encoder, candidates, config.tokens, generator)
+    optimizer = torch.optim.Adam([prefix.logits], lr=config.learning_rate)
+    n, losses = config.timesteps_per_step, []
+    try:
+        for _ in range(config.steps):
+            states = encoder(ids)[0].expand(n, -1, -1)
+            t = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=generator)
+            noise = torch.randn((n, *latents.shape[1:]), generator=generator)
+            noisy = scheduler.add_noise(latents.expand(n, -1, -1, -1).cpu().float(), noise, t)
+            eps = unet(noisy.to(unet.device, unet.dtype), t.to(unet.device), encoder_hidden_states=states).sample
+            loss = F.mse_loss(eps.float(), noise.to(eps.device))
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+    finally:
+        prefix.remove()
+    return prefix.chosen(), losses
