@@ -31,6 +31,7 @@ RUNS: tuple[Run, ...] = (
     Run("esd", "noxattn", {"train_method": "noxattn"}),  # ESD-u: everything but cross-attention
     Run("esd", "full", {"train_method": "full"}),
     Run("co-erasing", "default"),
+    Run("co-erasing", "text-refinement", {"text_guided_refinement": True}),
     Run("uce", "default"),
 )
 QUICK_RUNS: tuple[Run, ...] = tuple(r for r in RUNS if r.config == "default")
