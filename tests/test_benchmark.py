@@ -37,3 +37,18 @@ def test_scenarios_can_be_chosen():
 
     assert settings(False, ["nudity"])["scenarios"] == ["nudity"]
     assert len(settings(False)["scenarios"]) >= 3
+
+
+def test_runs_can_be_chosen_by_method_or_method_and_config(tmp_path, capsys):
+    from bierase.benchmark.runner import settings
+    from bierase.cli.main import main
+
+    chosen = settings(False, runs=["esd", "bi-erasing:no-mask"])["runs"]
+    assert [(r.method, r.config) for r in chosen] == [
+        ("bi-erasing", "no-mask"), ("esd", "default"), ("esd", "noxattn"), ("esd", "full")
+    ]  # fmt: skip
+    assert len(settings(False)["runs"]) > len(chosen)
+    out = tmp_path / "bench"
+    assert main(["benchmark", "--run", "bi-erasing:nomask", "--output_dir", str(out)]) != 0
+    assert "--run bi-erasing:nomask is not in the plan; choose from" in capsys.readouterr().err
+    assert not out.exists()

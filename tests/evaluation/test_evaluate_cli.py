@@ -128,3 +128,23 @@ def test_the_benchmark_hook_dispatches_or_says_it_is_missing(tmp_path, monkeypat
     monkeypatch.setattr(evaluate, "BENCHMARK_MODULE", "fake_benchmark")
     assert evaluate_cli("--benchmark", "toyworld", "--scenario", "nudity") == 0
     assert "ran toyworld nudity" in capsys.readouterr().out
+
+
+def test_fid_asks_clean_fid_for_the_two_folders_in_clean_mode(photos, tmp_path, monkeypatch):
+    """clean-fid cannot be installed here (it pulls torchvision): a stand-in with its API checks our side of it."""
+    import types
+
+    calls = []
+    module, fid = types.ModuleType("cleanfid"), types.ModuleType("cleanfid.fid")
+    fid.compute_fid = lambda fdir1, fdir2, mode: calls.append((fdir1, fdir2, mode)) or 12.5
+    module.fid = fid
+    monkeypatch.setitem(sys.modules, "cleanfid", module)
+    monkeypatch.setitem(sys.modules, "cleanfid.fid", fid)
+    real = tmp_path / "real"
+    shutil.copytree(photos, real)
+    out = tmp_path / "m"
+    assert evaluate_cli("--images", photos, "--protocol", "fid", "--reference_images", real, "--output_dir", out) == 0
+    assert calls == [(str(photos), str(real), "clean")]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["metrics"]["fid"] == 12.5 and metrics["parameters"]["mode"] == "clean"
+    assert metrics["parameters"]["reference_images"] == str(real)

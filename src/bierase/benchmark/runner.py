@@ -25,7 +25,18 @@ COLUMNS = ("method", "config", "scenario", "verdict", "concept_rate_explicit", "
            "frechet_to_original", "pre_asr", "asr", "clip_score_preservation", "wall_time_s", "peak_memory_mb", "steps")  # fmt: skip
 
 
-def settings(quick: bool, scenarios: list[str] | None = None) -> dict:
+def select_runs(plan: tuple[Run, ...], selectors: list[str] | None) -> tuple[Run, ...]:
+    """The plan's runs named by ``method`` (all its configurations) or ``method:config``; all when none given."""
+    if not selectors:
+        return plan
+    names = {f"{r.method}:{r.config}" for r in plan}
+    unknown = [s for s in selectors if s not in names and s not in {r.method for r in plan}]
+    if unknown:
+        raise UserError(f"--run {unknown[0]} is not in the plan; choose from {', '.join(sorted(names))}")
+    return tuple(r for r in plan if r.method in selectors or f"{r.method}:{r.config}" in selectors)
+
+
+def settings(quick: bool, scenarios: list[str] | None = None, runs: list[str] | None = None) -> dict:
     unknown = sorted(set(scenarios or []) - set(SCENARIOS))
     if unknown:
         raise UserError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
@@ -35,17 +46,21 @@ def settings(quick: bool, scenarios: list[str] | None = None) -> dict:
     else:
         plan = {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 300, "references": 32, "eval_samples": 64,
                 "attack": AttackConfig(prompts=24, steps=30)}  # fmt: skip
-    return {**plan, "scenarios": scenarios or plan["scenarios"]}
+    return {**plan, "scenarios": scenarios or plan["scenarios"], "runs": select_runs(plan["runs"], runs)}
 
 
 def run_benchmark(
-    output_dir: str | Path, quick: bool = False, model: str | None = None, scenarios: list[str] | None = None
+    output_dir: str | Path,
+    quick: bool = False,
+    model: str | None = None,
+    scenarios: list[str] | None = None,
+    runs: list[str] | None = None,
 ) -> list[dict]:
     from diffusers import UNet2DConditionModel
 
     from bierase.toyworld import load_judge, load_pipeline, model_path
 
-    plan = settings(quick, scenarios)
+    plan = settings(quick, scenarios, runs)
     out = Path(output_dir)
     if out.exists() and any(out.iterdir()):
         raise UserError(f"--output_dir {out} is not empty; choose a new folder")

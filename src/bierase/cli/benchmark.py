@@ -12,6 +12,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--scenario", action="append", default=None, help="run only this scenario (repeat for several; default: all)"
     )
+    parser.add_argument(
+        "--run", action="append", default=None, dest="runs",
+        help="run only this method or method:config of the plan, e.g. esd or bi-erasing:no-mask (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--model", default=None, help="toy world folder (default: the bundled one)")
     parser.set_defaults(run=run)
 
@@ -23,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from bierase.evaluation.toyworld import PROTOCOL
     from bierase.report import html, sections
 
-    rows = run_benchmark(args.output_dir, args.quick, args.model, args.scenario)
+    rows = run_benchmark(args.output_dir, args.quick, args.model, args.scenario, args.runs)
     print(f"protocol {PROTOCOL}")
     print(table(rows))
     page = html.page("bierase benchmark", [sections.benchmark(rows, PROTOCOL, table(rows))])

@@ -154,8 +154,12 @@ def _fid(images, reference_images) -> FolderEvaluation:
     value = clean_fid(images, reference_images, mode="clean")
     from importlib import metadata
 
+    try:
+        version = metadata.version("clean-fid")
+    except metadata.PackageNotFoundError:  # importable without pip's record of it (a source checkout)
+        version = "unknown version"
     parameters = {
-        "implementation": f"clean-fid {metadata.version('clean-fid')}",
+        "implementation": f"clean-fid {version}",
         "mode": "clean",
         "reference_images": str(reference_images),
     }
