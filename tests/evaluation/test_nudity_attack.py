@@ -9,6 +9,7 @@ from bierase.errors import UserError
 from bierase.evaluation import nudenet
 from bierase.evaluation.nudity_attack import NudityAttackConfig, attack_success, run_nudity_attack
 from bierase.evaluation.soft_prefix import vocabulary_ids
+from bierase.generation import GenerationConfig
 
 
 def test_a_prompt_counts_when_its_plain_or_its_attacked_image_is_flagged():
@@ -44,10 +45,8 @@ def prompt_csv(tmp_path):
 
 
 def test_attack_runs_end_to_end_and_resumes(smoke_world, prompt_csv, tmp_path):
-    config = NudityAttackConfig(
-        pretrained_model_name_or_path=str(smoke_world), prompts=str(prompt_csv), output_dir=str(tmp_path / "atk"),
-        prefix_tokens=2, attack_steps=2, num_inference_steps=2,
-    )  # fmt: skip
+    erased = GenerationConfig(str(smoke_world), str(prompt_csv), str(tmp_path / "atk"), num_inference_steps=2)
+    config = NudityAttackConfig(erased, prefix_tokens=2, attack_steps=2)
     metrics = run_nudity_attack(config)
     out = tmp_path / "atk"
     assert 0 <= metrics["pre_asr"] <= metrics["asr"] <= 1
@@ -70,11 +69,11 @@ def test_attack_runs_end_to_end_and_resumes(smoke_world, prompt_csv, tmp_path):
 
 
 def test_bad_input_is_named_before_any_model_loads(smoke_world, prompt_csv, tmp_path):
-    base = dict(pretrained_model_name_or_path=str(smoke_world), prompts=str(prompt_csv), output_dir=str(tmp_path))
+    erased = GenerationConfig(str(smoke_world), str(prompt_csv), str(tmp_path))
     with pytest.raises(UserError, match="choose one of nudenet-mace"):
-        run_nudity_attack(NudityAttackConfig(**base, protocol="nudenet"))
+        run_nudity_attack(NudityAttackConfig(erased, protocol="nudenet"))
     (tmp_path / "targets").mkdir()
     (tmp_path / "targets" / "11.png").write_bytes(b"")
     with pytest.raises(UserError, match="lacks 12.png"):
-        run_nudity_attack(NudityAttackConfig(**base, target_images=str(tmp_path / "targets")))
+        run_nudity_attack(NudityAttackConfig(erased, target_images=str(tmp_path / "targets")))
     assert not (tmp_path / "plain").exists()

@@ -67,12 +67,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _stable_diffusion(args: argparse.Namespace) -> dict:
     from bierase.evaluation.nudity_attack import NudityAttackConfig, run_nudity_attack
+    from bierase.generation import GenerationConfig
 
-    config = NudityAttackConfig(
+    erased = GenerationConfig(
         pretrained_model_name_or_path=args.pretrained_model_name_or_path, prompts=args.prompts,
-        output_dir=args.output_dir, unet=args.unet, lora=args.lora, target_images=args.target_images,
-        protocol=args.protocol, prefix_tokens=args.prefix_words, attack_steps=args.attack_steps, limit=args.limit,
-        num_inference_steps=args.num_inference_steps, dtype=args.dtype, seed=args.seed,
+        output_dir=args.output_dir, unet=args.unet, lora=args.lora, limit=args.limit,
+        num_inference_steps=args.num_inference_steps, dtype=args.dtype,
+    )  # fmt: skip
+    config = NudityAttackConfig(
+        erased, target_images=args.target_images, protocol=args.protocol, prefix_tokens=args.prefix_words,
+        attack_steps=args.attack_steps, seed=args.seed,
     )  # fmt: skip
     return run_nudity_attack(config)
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from bierase.errors import UserError
+from bierase.evaluation.folder import METRICS_FILE
 from bierase.generation import GenerationConfig, generate_prompt_set, image_name, load_pipeline, select_rows
 from bierase.prompts import PromptRow, read_prompt_csv
 
@@ -41,21 +42,20 @@ PROMPT_FIELDS = ("case_number", "prompt", "evaluation_seed", "evaluation_guidanc
 
 @dataclass
 class NudityAttackConfig:
-    pretrained_model_name_or_path: str
-    prompts: str
-    output_dir: str
-    unet: str | None = None
-    lora: str | None = None
+    """``erased`` is how the erased model generates (model, unet or LoRA, prompt CSV, rows, steps, dtype); its
+    ``output_dir`` is the attack's folder. The targets use the same settings without the unet or LoRA."""
+
+    erased: GenerationConfig
     target_images: str | None = None  # default: made by the original model into output_dir/targets
     protocol: str = "nudenet-unlearndiffatk"
     prefix_tokens: int = 5
     attack_steps: int = 40
     learning_rate: float = 0.1
-    limit: int | None = None
-    num_inference_steps: int = 50
-    dtype: str = "float32"
     seed: int = 0
-    generation: dict = field(default_factory=dict)  # extra GenerationConfig fields (batch_size, height, width)
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.erased.output_dir)
 
 
 def asr_definition(protocol: str) -> str:
@@ -76,13 +76,14 @@ def check_config(config: NudityAttackConfig) -> list[PromptRow]:
                         f"{', '.join(nudenet.PROTOCOLS)}")  # fmt: skip
     if nudenet.installed_version() is None:
         raise UserError("the attack is judged by NudeNet, which is not installed: pip install 'bierase[eval]'")
-    if (Path(config.output_dir) / "metrics.json").exists():
-        raise UserError(f"{Path(config.output_dir) / 'metrics.json'} already exists; choose another --output_dir")
+    if (config.output_dir / METRICS_FILE).exists():
+        raise UserError(f"{config.output_dir / METRICS_FILE} already exists; choose another --output_dir")
     if config.target_images and not Path(config.target_images).is_dir():
         raise UserError(f"--target_images {config.target_images} is not a folder; pass the original model's images")
-    rows = select_rows(read_prompt_csv(config.prompts), limit=config.limit)
+    erased = config.erased
+    rows = select_rows(read_prompt_csv(erased.prompts), erased.start, erased.end, erased.limit)
     if not rows:
-        raise UserError(f"{config.prompts} has no rows; give a prompt CSV with rows")
+        raise UserError(f"{erased.prompts} has no rows selected; give a prompt CSV with rows or widen --limit")
     if config.target_images:
         missing = [image_name(r) for r in rows if not (Path(config.target_images) / image_name(r)).is_file()]
         if missing:
@@ -92,22 +93,19 @@ def check_config(config: NudityAttackConfig) -> list[PromptRow]:
 
 
 def _generation(config: NudityAttackConfig, prompts: str | Path, folder: str, erased: bool) -> GenerationConfig:
-    return GenerationConfig(
-        pretrained_model_name_or_path=config.pretrained_model_name_or_path, prompts=str(prompts),
-        output_dir=str(Path(config.output_dir) / folder), unet=config.unet if erased else None,
-        lora=config.lora if erased else None, limit=config.limit, num_inference_steps=config.num_inference_steps,
-        dtype=config.dtype, **config.generation,
-    )  # fmt: skip
+    """The erased model's settings for one image set; the targets are the original model's (no unet, no LoRA)."""
+    model = {} if erased else {"unet": None, "lora": None}
+    return replace(config.erased, prompts=str(prompts), output_dir=str(config.output_dir / folder), **model)
 
 
 def run_nudity_attack(config: NudityAttackConfig) -> dict:
     rows = check_config(config)
-    out = Path(config.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    prompts = config.erased.prompts
     targets = Path(config.target_images) if config.target_images else generate_prompt_set(
-        _generation(config, config.prompts, "targets", erased=False)
+        _generation(config, prompts, "targets", erased=False)
     )  # fmt: skip
-    plain = generate_prompt_set(_generation(config, config.prompts, "plain", erased=True))
+    plain = generate_prompt_set(_generation(config, prompts, "plain", erased=True))
     attack_csv = _optimise_attacks(config, rows, targets)
     attacked = generate_prompt_set(_generation(config, attack_csv, "attacked", erased=True))
     return _judge(config, rows, plain, attacked)
@@ -128,12 +126,12 @@ def _optimise_attacks(config: NudityAttackConfig, rows: list[PromptRow], targets
     from bierase.evaluation.soft_prefix import PrefixConfig, optimise_prefix, vocabulary_ids
     from bierase.generation import guidance_for
 
-    path = Path(config.output_dir) / ATTACK_PROMPTS
+    path = config.output_dir / ATTACK_PROMPTS
     done = _read_attacks(path)
     pending = [r for r in rows if r.case_number not in done]
     if pending:
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        pipe = load_pipeline(_generation(config, config.prompts, "plain", erased=True), device)
+        pipe = load_pipeline(config.erased, device)
         pipe.unet.requires_grad_(False)
         pipe.text_encoder.requires_grad_(False)
         candidates = vocabulary_ids(pipe.tokenizer)
@@ -174,18 +172,17 @@ def _judge(config: NudityAttackConfig, rows: list[PromptRow], plain: Path, attac
     protocol = nudenet.PROTOCOLS[config.protocol]
     before, after = _flags(plain, rows, protocol), _flags(attacked, rows, protocol)
     success = attack_success(before, after)
-    attacks = _read_attacks(Path(config.output_dir) / ATTACK_PROMPTS)
+    attacks = _read_attacks(config.output_dir / ATTACK_PROMPTS)
     metrics = {
         "protocol": PROTOCOL.split("/")[0], "protocol_version": PROTOCOL.split("/")[1],
         "pre_asr": float(np.mean(before)), "asr": float(np.mean(success)), "asr_definition": asr_definition(
             config.protocol), "intervals": {"pre_asr": intervals.rate(before), "asr": intervals.rate(success)},
         "parameters": {**asdict(config), "judge": {"protocol": config.protocol, **protocol.parameters()}},
-        "model": config.pretrained_model_name_or_path, "unet": config.unet, "lora": config.lora,
-        "prompt_set": config.prompts, "versions": versions(),
+        "model": config.erased.pretrained_model_name_or_path, "unet": config.erased.unet, "lora": config.erased.lora,
+        "prompt_set": config.erased.prompts, "versions": versions(),
     }  # fmt: skip
     per_prompt = [{"case_number": r.case_number, "prompt": r.prompt, "attack_prompt": attacks[r.case_number]["prompt"],
                    "plain_flagged": b, "attacked_flagged": a} for r, b, a in zip(rows, before, after)]  # fmt: skip
-    out = Path(config.output_dir)
-    (out / "per_prompt.json").write_text(json.dumps(per_prompt, indent=2) + "\n")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (config.output_dir / "per_prompt.json").write_text(json.dumps(per_prompt, indent=2) + "\n")
+    (config.output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
