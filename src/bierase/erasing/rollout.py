@@ -25,7 +25,7 @@ def rollout_scheduler(scheduler_config, num_steps: int) -> DDIMScheduler:
     return scheduler
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def rollout(
     predict: NoisePredictor,
     scheduler: DDIMScheduler,

@@ -280,6 +280,7 @@ class BiErasingTrainer:
     def losses(self, batch: Batch, step: int):
         cfg, device, b = self.config, self.accelerator.device, self.config.train_batch_size
         z, t = self.rollout(batch)
+        z = z.clone()  # made under inference mode (no autograd bookkeeping): a clone may enter the student's graph
         neg, pos = batch.negative.to(device), batch.positive.to(device)
         tx = self.texts
 
@@ -288,11 +289,12 @@ class BiErasingTrainer:
 
         positive_text = tx.negative if cfg.positive_text == "concept" else tx.positive
         images = self.use_images
-        with torch.no_grad(), self.accelerator.autocast():
+        with torch.inference_mode(), self.accelerator.autocast():
             teacher = self._eps(
                 self.teacher, z, t, [rep(tx.empty), rep(tx.negative), rep(tx.empty), rep(tx.positive)],
                 [neg, neg, pos, pos] if images else None,
             ).float().to(device)  # fmt: skip
+        teacher = teacher.clone()  # an inference-mode tensor cannot enter autograd; a clone is an ordinary one
         with self.accelerator.autocast():
             student = self._eps(
                 self.student, z, t, [rep(tx.negative), rep(positive_text)], [neg, pos] if images else None
