@@ -157,6 +157,8 @@ def test_a_run_that_starts_at_zero_loss_is_not_called_diverged():
     (dict(lambda_neg=0, lambda_pos=0), "both 0"),
     (dict(mask_source="sam"), "clipseg, cross_attention, none"),
     (dict(learning_rate=0), "learning_rate"),
+    (dict(rollout="reference", rollout_steps=3), "reference rollout has no jumps"),
+    (dict(rollout_steps=-1), "rollout_steps"),
 ])  # fmt: skip
 def test_invalid_values_name_the_valid_choices(bad, message):
     with pytest.raises(UserError, match=message):

@@ -106,6 +106,11 @@ class BiErasingConfig(YamlConfig):
         "and on the toy world N = 10 erased as well as 50)",
         default=50,
     )
+    rollout_steps: int = _help(
+        "most UNet calls of a ddim rollout (0: all k steps to the k-th of N); deeper steps are reached by DDIM "
+        "jumps over evenly spaced timesteps of the same schedule, ending at the same t",
+        default=0,
+    )
     rollout_guidance: float = _help("classifier-free guidance of the rollout (ESD uses 3)", default=3.0)
     # bookkeeping
     checkpointing_steps: int = _help("write a checkpoint every K steps (0: only at the end)", default=100)
@@ -131,7 +136,7 @@ class BiErasingConfig(YamlConfig):
         choice("mixed_precision", MIXED_PRECISION)
         choice("train_method", TRAIN_METHODS)
         for name in ("lambda_neg", "lambda_pos", "eta_neg", "eta_pos", "embedding_noise", "lora_rank",
-                     "checkpointing_steps", "mask_radius", "mask_sigma", "rollout_guidance"):  # fmt: skip
+                     "checkpointing_steps", "mask_radius", "mask_sigma", "rollout_guidance", "rollout_steps"):  # fmt: skip
             at_least(name, 0)
         for name in ("max_train_steps", "train_batch_size", "ddim_steps", "num_reference_images", "reference_steps"):
             at_least(name, 1)
@@ -148,6 +153,8 @@ class BiErasingConfig(YamlConfig):
                 "--text_guided_refinement refines image tokens by the concept prompt, so it needs the negative "
                 "image branch alone; set --lambda_pos 0 (or use --method co-erasing)"
             )
+        if self.rollout_steps and self.rollout != "ddim":
+            raise UserError("--rollout_steps caps the ddim rollout; the reference rollout has no jumps, drop one")
         if self.resume and self.overwrite:
             raise UserError("--resume and --overwrite contradict each other; pass one of them")
 

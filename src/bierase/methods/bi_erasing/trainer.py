@@ -37,7 +37,7 @@ from bierase.erasing.outputs import (
     save_unet,
 )
 from bierase.erasing.parameters import lora_target_modules, select_parameters
-from bierase.erasing.rollout import rollout, rollout_scheduler
+from bierase.erasing.rollout import check_jumps, rollout, rollout_scheduler
 from bierase.errors import UserError
 from bierase.methods.bi_erasing.conditions import TextConditions, encode_images, encode_texts, unet_inputs
 from bierase.methods.bi_erasing.config import BiErasingConfig
@@ -211,6 +211,8 @@ class BiErasingTrainer:
         optimizer = torch.optim.Adam(params, lr=config.learning_rate)
         self.student, self.optimizer = accelerator.prepare(student, optimizer)
         self.scheduler = rollout_scheduler(pipe.scheduler.config, config.ddim_steps)
+        if config.rollout_steps:
+            check_jumps(self.scheduler)  # before the first step, not at the first deep rollout
         self.generator = torch.Generator().manual_seed(config.seed)
         size = pipe.unet.config.sample_size
         self.latent_shape = (config.train_batch_size, pipe.unet.config.in_channels, size, size)
@@ -268,12 +270,13 @@ class BiErasingTrainer:
         return predict
 
     def rollout(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        noise = batch.noise.to(self.accelerator.device)
+        cfg, noise = self.config, batch.noise.to(self.accelerator.device)
+        args = (self.rollout_predictor(), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps)
         if not self.use_images:
-            return rollout(self.rollout_predictor(), self.scheduler, noise, batch.k, self.config.rollout)
+            return rollout(*args)
         self.pipe.set_ip_adapter_scale(0.0)  # the rollout is text-only: no image tokens leak into it
         try:
-            return rollout(self.rollout_predictor(), self.scheduler, noise, batch.k, self.config.rollout)
+            return rollout(*args)
         finally:
             self.pipe.set_ip_adapter_scale(1.0)
 
