@@ -108,7 +108,7 @@ class BiErasingConfig(YamlConfig):
     )
     rollout_steps: int = _help(
         "most UNet calls of a ddim rollout (0: all k steps to the k-th of N); deeper steps are reached by DDIM "
-        "jumps over evenly spaced timesteps of the same schedule, ending at the same t",
+        "jumps over evenly spaced timesteps of the same schedule, ending at the same t (the toy world uses 2)",
         default=0,
     )
     rollout_guidance: float = _help("classifier-free guidance of the rollout (ESD uses 3)", default=3.0)
