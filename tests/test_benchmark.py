@@ -52,3 +52,23 @@ def test_runs_can_be_chosen_by_method_or_method_and_config(tmp_path, capsys):
     assert main(["benchmark", "--run", "bi-erasing:nomask", "--output_dir", str(out)]) != 0
     assert "--run bi-erasing:nomask is not in the plan; choose from" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_saved_activations_count_what_backward_keeps_once_per_storage():
+    import torch
+
+    from bierase.benchmark.memory import SavedActivations
+
+    x = torch.randn(7, 3)
+    linear, tanh = torch.nn.Linear(3, 5, bias=False), torch.nn.Tanh()
+    saved = SavedActivations()
+    saved.track("linear", linear)
+    saved.track("tanh", tanh)
+    with saved.counting():
+        y = tanh(linear(x))  # the linear layer keeps x for its weight's grad; tanh keeps its output y
+        loss = (y * y).sum()  # keeps y twice more: the same storage, not counted again
+    loss.backward()
+    assert saved.by_block == {"linear": 7 * 3 * 4, "tanh": 7 * 5 * 4}
+    with torch.no_grad(), SavedActivations().counting() as nothing:
+        tanh(linear(x))
+    assert nothing.total == 0

@@ -45,3 +45,47 @@ def peak_memory(interval_s: float = 0.05):
         thread.join()
         result["mb"] = max(peak[0], _rss_mb())
         result["kind"] = "process_rss"
+
+
+class SavedActivations:
+    """Bytes autograd keeps for the backward pass, counted exactly as the forward saves them.
+
+    Every tensor saved for backward passes through ``saved_tensors_hooks``; each storage counts once
+    (views of one tensor share it). ``block`` names where the forward is, so the bytes can be split by
+    the part of the model that saved them. The count is the same on any device, which is what lets a
+    CPU run at a small size predict a GPU run's activation memory at a larger one.
+    """
+
+    def __init__(self) -> None:
+        self.by_block: dict[str, int] = {}
+        self.block = "outside"
+        self._seen: set[int] = set()
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_block.values())
+
+    def _pack(self, tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in self._seen:  # packed tensors keep their storage, so a pointer is never reused
+            self._seen.add(storage.data_ptr())
+            self.by_block[self.block] = self.by_block.get(self.block, 0) + storage.nbytes()
+        # detached: a saved output packed as itself would reference its own grad_fn, a cycle that never frees
+        return tensor.detach()
+
+    @contextmanager
+    def counting(self):
+        with torch.autograd.graph.saved_tensors_hooks(self._pack, lambda tensor: tensor):
+            yield self
+
+    def track(self, name: str, module: torch.nn.Module) -> None:
+        """Attribute what ``module``'s forward saves to ``name`` (hooks stay for the module's lifetime)."""
+
+        def enter(*_):
+            self.block = name
+
+        def leave(*_):
+            self.block = "outside"
+
+        module.register_forward_pre_hook(enter)
+        module.register_forward_hook(leave)
