@@ -72,3 +72,21 @@ def test_saved_activations_count_what_backward_keeps_once_per_storage():
     with torch.no_grad(), SavedActivations().counting() as nothing:
         tanh(linear(x))
     assert nothing.total == 0
+
+
+def test_counting_saved_activations_does_not_keep_the_graph_alive():
+    """A saved output packed as itself references its own grad_fn: a cycle that leaked a UNet per count."""
+    import gc
+    import weakref
+
+    import torch
+
+    from bierase.benchmark.memory import SavedActivations
+
+    linear, tanh = torch.nn.Linear(3, 5), torch.nn.Tanh()
+    with SavedActivations().counting():
+        y = tanh(linear(torch.randn(7, 3)))  # tanh saves its own output
+    output = weakref.ref(y)
+    del y
+    gc.collect()
+    assert output() is None
