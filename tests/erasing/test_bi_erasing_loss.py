@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from bierase.methods.bi_erasing.loss import bi_erasing_loss, branch_weights, negative_target, positive_target
+from bierase.methods.bi_erasing.loss import (
+    bi_erasing_loss,
+    branch_weights,
+    negative_target,
+    positive_target,
+    with_preservation,
+)
 
 
 def test_targets_by_hand():
@@ -30,3 +36,14 @@ def test_loss_by_hand():
 def test_two_stage_schedule():
     assert branch_weights(0, 10, 0.6, 0.4, None) == (0.6, 0.4)
     assert [branch_weights(s, 10, 0.6, 0.4, 0.2) for s in (0, 1, 2, 9)] == [(0, 0.4), (0, 0.4), (0.6, 0), (0.6, 0)]
+
+
+def test_preservation_term_by_hand():
+    teacher = torch.tensor([[1.0, 1.0], [2.0, 0.0], [0.0, 0.0], [1.0, 3.0]])
+    losses = bi_erasing_loss(torch.tensor([[0.0, 2.0]]), torch.tensor([[0.0, 1.0]]), teacher, 0.6, 0.4, 1.0, 1.0)
+    assert losses.preservation is None
+    # squared error (1 + 9) / 2 = 5, weighted 0.5 on top of the 1.0 of the two branches
+    kept = with_preservation(losses, torch.tensor([[1.0, 3.0]]), torch.tensor([[0.0, 0.0]]), 0.5)
+    assert kept.preservation.item() == pytest.approx(5.0)
+    assert kept.total.item() == pytest.approx(1.0 + 0.5 * 5.0)
+    assert (kept.negative, kept.positive) == (losses.negative, losses.positive)

@@ -72,6 +72,47 @@ def test_one_step_equals_the_method_note(smoke_world, tmp_path):
         assert not torch.allclose(new, before[name], atol=2e-4), name  # the step itself is ~lr
 
 
+def test_the_preservation_term_matches_plain_text_only_unets(smoke_world, tmp_path):
+    """The third term is the student against the teacher on a preservation prompt, as plain UNets without
+    the image branch answer it (the way the erased model is used); both branches keep their formula."""
+    from accelerate import Accelerator
+
+    from bierase.erasing.rollout import rollout
+    from bierase.methods.bi_erasing.conditions import encode_prompts
+    from bierase.toyworld import load_pipeline
+
+    pipe = load_pipeline(smoke_world, ip_adapter=True)
+    cfg = config(smoke_world, tmp_path, train_batch_size=2, preserve_prompts=["a red star"], lambda_preserve=2.0)
+    texts, keep = encode_texts(pipe, cfg.concept, cfg.positive_concept), encode_prompts(pipe, cfg.preserve_prompts)
+    dim = pipe.image_encoder.config.projection_dim
+    trainer = BiErasingTrainer(pipe, texts, torch.randn(3, dim), torch.randn(3, dim), cfg, Accelerator(cpu=True),
+                               preserve=keep)  # fmt: skip
+    with torch.no_grad():  # a student that already differs from its teacher, so the term is not trivially 0
+        for p in trainer.trainable().values():
+            p.add_(0.05 * torch.randn_like(p))
+    student_weights = {n: p.detach().clone() for n, p in trainer.student.named_parameters()}
+
+    state = trainer.generator.get_state()
+    batch = trainer.draw()
+    assert batch.preserve.tolist() == [0, 0]
+    pipe.set_ip_adapter_scale(0.0)
+    z, t = rollout(trainer.rollout_predictor(), trainer.scheduler, batch.noise, batch.k)
+    pipe.set_ip_adapter_scale(1.0)
+    trainer.generator.set_state(state)
+    losses = trainer.losses(trainer.draw(), step=0)
+
+    plain_teacher = UNet2DConditionModel.from_pretrained(Path(smoke_world) / "unet")
+    plain_student = UNet2DConditionModel.from_pretrained(Path(smoke_world) / "unet")
+    plain_student.load_state_dict({n: w for n, w in student_weights.items() if n in plain_student.state_dict()})
+    with torch.no_grad():
+        expected = F.mse_loss(plain_student(z, t, keep.expand(2, -1, -1)).sample,
+                              plain_teacher(z, t, keep.expand(2, -1, -1)).sample)  # fmt: skip
+    assert expected.item() > 1e-6
+    assert losses.preservation.item() == pytest.approx(expected.item(), rel=1e-4)
+    branches = 0.6 * losses.negative + 0.4 * losses.positive
+    assert losses.total.item() == pytest.approx((branches + 2.0 * expected).item(), rel=1e-4)
+
+
 def test_resume_ends_at_the_weights_of_an_uninterrupted_run(smoke_world, tmp_path):
     erase(config(smoke_world, tmp_path / "straight", max_train_steps=4))
     erase(config(smoke_world, tmp_path / "split", max_train_steps=2))
@@ -159,6 +200,7 @@ def test_a_run_that_starts_at_zero_loss_is_not_called_diverged():
     (dict(learning_rate=0), "learning_rate"),
     (dict(rollout="reference", rollout_steps=3), "reference rollout has no jumps"),
     (dict(rollout_steps=-1), "rollout_steps"),
+    (dict(lambda_preserve=-1), "lambda_preserve"),
 ])  # fmt: skip
 def test_invalid_values_name_the_valid_choices(bad, message):
     with pytest.raises(UserError, match=message):

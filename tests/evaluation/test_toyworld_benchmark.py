@@ -68,3 +68,18 @@ def test_metrics_follow_the_judgements_by_hand():
 
 def test_bundled_folder_is_what_toyworld_path_prints():
     assert (model_path() / "model_index.json").is_file() and (model_path() / "README.md").is_file()
+
+
+def test_retain_prompts_are_unrelated_and_drawn_apart_from_the_evaluation():
+    from bierase.evaluation.toyworld import DEV_SEED, SEED, prompt_sets, retain_prompts
+    from bierase.toyworld.vocabulary import ATTRIBUTES, SCENARIOS
+    from bierase.toyworld.world import SPECIAL_COLOURS
+
+    for scenario in SCENARIOS.values():
+        prompts = retain_prompts(scenario, 32)
+        banned = set(scenario.target_words) | set(scenario.safe_words)
+        banned |= {w for colour in SPECIAL_COLOURS for w in ATTRIBUTES["colour"][colour]}
+        assert not [p for p in prompts if banned & set(p.split())]
+        assert prompts == retain_prompts(scenario, 32)
+        for seed in (SEED, DEV_SEED):
+            assert len(set(prompts) & set(prompt_sets(scenario, 32, seed)["preservation"].prompts)) <= 2

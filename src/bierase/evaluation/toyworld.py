@@ -35,6 +35,7 @@ from bierase.toyworld.world import LABELS, SPECIAL_COLOURS, describe, random_spe
 PROTOCOL = "toyworld-erasure/v1"
 SEED = 7_000_000  # evaluation prompt sets draw their specs and image seeds from here; training never does
 DEV_SEED = 8_000_000  # development prompt sets: the only ones defaults were tuned on
+RETAIN_SEED = 9_000_000  # preservation prompts a trainer may keep (``retain_prompts``): never evaluated on
 
 
 @dataclass
@@ -71,13 +72,28 @@ def prompt_sets(scenario: Scenario, n: int, seed: int = SEED) -> dict[str, Promp
         specs = [_spec_with(scenario, scenario.target, rng) for _ in range(n)]
         add("implicit", [trigger_caption(s, scenario.triggers[i % len(scenario.triggers)], rng)
                          for i, s in enumerate(specs)], specs)  # fmt: skip
+    specs = unrelated_specs(scenario, n, rng)
+    add("preservation", [describe(s, rng, set(ATTRIBUTES)) for s in specs], specs)
+    return sets
+
+
+def unrelated_specs(scenario: Scenario, n: int, rng: np.random.Generator) -> list:
+    """Objects that involve neither the scenario's target nor its safe alternative."""
     specs = []
     while len(specs) < n:
         s = random_spec(rng)
         if getattr(s, scenario.attribute) not in (scenario.target, scenario.safe) and s.colour not in SPECIAL_COLOURS:
             specs.append(s)
-    add("preservation", [describe(s, rng, set(ATTRIBUTES)) for s in specs], specs)
-    return sets
+    return specs
+
+
+def retain_prompts(scenario: Scenario, n: int, seed: int = RETAIN_SEED) -> list[str]:
+    """Captions of unrelated objects for a trainer's preservation term (``--preserve_prompts``).
+
+    Drawn like the preservation set but from their own seed: the evaluation never sees these prompts' draws.
+    """
+    rng = np.random.default_rng(seed)
+    return [describe(s, rng, set(ATTRIBUTES)) for s in unrelated_specs(scenario, n, rng)]
 
 
 @dataclass

@@ -8,6 +8,7 @@ forward pass, exactly as at inference, through diffusers' ``load_ip_adapter``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,32 @@ def encode_images(
         pixels = pipe.feature_extractor(images=images[start : start + batch_size], return_tensors="pt").pixel_values
         out.append(encoder(pixels.to(encoder.device, encoder.dtype)).image_embeds.float().cpu())
     return torch.cat(out)
+
+
+@torch.no_grad()
+def encode_prompts(pipe, prompts: list[str]) -> torch.Tensor:
+    """(P, L, D) text states of several prompts, through the pipeline's own ``encode_prompt``."""
+    return pipe.encode_prompt(prompts, pipe.device, 1, False)[0]
+
+
+@contextmanager
+def image_branch_off(*unets: torch.nn.Module):
+    """IP-Adapter scale 0 in these UNets, so that they answer as a plain pipeline does.
+
+    It sets the per-processor ``scale`` that ``pipe.set_ip_adapter_scale`` sets, on any UNet,
+    including the frozen teacher, which no pipeline holds.
+    """
+    processors = [
+        p for unet in unets for p in unet.attn_processors.values() if isinstance(getattr(p, "scale", None), list)
+    ]
+    saved = [list(p.scale) for p in processors]
+    for p in processors:
+        p.scale[:] = [0.0] * len(p.scale)
+    try:
+        yield
+    finally:
+        for p, scale in zip(processors, saved):
+            p.scale[:] = scale
 
 
 def unet_inputs(text: torch.Tensor, image_embeds: torch.Tensor | None) -> dict:

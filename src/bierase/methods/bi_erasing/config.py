@@ -68,6 +68,12 @@ class BiErasingConfig(YamlConfig):
         "([c_neg; I+]: the concept's own prompt is steered to the safe alternative)",
         default="positive",
     )
+    preserve_prompts: list[str] = _help(
+        "prompts the erased model must keep drawing as the base model does; a third term matches the student to "
+        "the frozen teacher on them, text only (not in the paper; a retain set as AdvUnlearn's; empty: off)",
+        default_factory=list,
+    )
+    lambda_preserve: float = _help("weight of the preservation term on --preserve_prompts", default=1.0)
     two_stage: float | None = _help(
         "fraction of steps positive-only before negative-only; unset: both every step", default=None
     )
@@ -135,7 +141,7 @@ class BiErasingConfig(YamlConfig):
         choice("rollout", ROLLOUTS)
         choice("mixed_precision", MIXED_PRECISION)
         choice("train_method", TRAIN_METHODS)
-        for name in ("lambda_neg", "lambda_pos", "eta_neg", "eta_pos", "embedding_noise", "lora_rank",
+        for name in ("lambda_neg", "lambda_pos", "lambda_preserve", "eta_neg", "eta_pos", "embedding_noise", "lora_rank",
                      "checkpointing_steps", "mask_radius", "mask_sigma", "rollout_guidance", "rollout_steps"):  # fmt: skip
             at_least(name, 0)
         for name in ("max_train_steps", "train_batch_size", "ddim_steps", "num_reference_images", "reference_steps"):

@@ -17,6 +17,7 @@ class Losses(NamedTuple):
     total: torch.Tensor
     negative: torch.Tensor
     positive: torch.Tensor
+    preservation: torch.Tensor | None = None  # only with preservation prompts
 
 
 def negative_target(eps_uncond: torch.Tensor, eps_concept: torch.Tensor, eta: float) -> torch.Tensor:
@@ -43,6 +44,14 @@ def bi_erasing_loss(
     loss_neg = F.mse_loss(student_neg.float(), negative_target(t_neg_uncond, t_neg, eta_neg).float())
     loss_pos = F.mse_loss(student_pos.float(), positive_target(t_pos_uncond, t_pos, eta_pos).float())
     return Losses(lambda_neg * loss_neg + lambda_pos * loss_pos, loss_neg, loss_pos)
+
+
+def with_preservation(losses: Losses, student_keep: torch.Tensor, teacher_keep: torch.Tensor, weight: float) -> Losses:
+    """Add the preservation term (not in the paper): on prompts that must not change, the student
+    matches the frozen teacher, ``L = ... + weight * || eps_theta(z_t,t,c_keep) - eps*(z_t,t,c_keep) ||^2``.
+    """
+    keep = F.mse_loss(student_keep.float(), teacher_keep.float())
+    return losses._replace(total=losses.total + weight * keep, preservation=keep)
 
 
 def branch_weights(step: int, max_steps: int, lambda_neg: float, lambda_pos: float, two_stage: float | None):

@@ -39,9 +39,16 @@ from bierase.erasing.outputs import (
 from bierase.erasing.parameters import lora_target_modules, select_parameters
 from bierase.erasing.rollout import check_jumps, rollout, rollout_scheduler
 from bierase.errors import UserError
-from bierase.methods.bi_erasing.conditions import TextConditions, encode_images, encode_texts, unet_inputs
+from bierase.methods.bi_erasing.conditions import (
+    TextConditions,
+    encode_images,
+    encode_prompts,
+    encode_texts,
+    image_branch_off,
+    unet_inputs,
+)
 from bierase.methods.bi_erasing.config import BiErasingConfig
-from bierase.methods.bi_erasing.loss import bi_erasing_loss, branch_weights
+from bierase.methods.bi_erasing.loss import bi_erasing_loss, branch_weights, with_preservation
 from bierase.methods.bi_erasing.references import check_reference_folders, masked_images, reference_set
 from bierase.methods.co_erasing.refinement import attach_refinement
 from bierase.runinfo import write_run_info
@@ -85,6 +92,7 @@ class Batch:
     noise: torch.Tensor
     negative: torch.Tensor  # (B, D) image embeddings
     positive: torch.Tensor
+    preserve: torch.Tensor | None = None  # (B,) indices into the preservation prompts
 
 
 @dataclass
@@ -101,13 +109,14 @@ def erase(config: BiErasingConfig, method: str = "bi-erasing") -> Path:
     base_unet_config = dict(pipe.unet.config)
 
     texts = encode_texts(pipe, config.concept, config.positive_concept)
+    preserve = encode_prompts(pipe, config.preserve_prompts) if config.preserve_prompts else None
     images = None
     if config.image_conditioning:
         negative_embeds, positive_embeds, images = reference_embeddings(pipe, config, out)
     else:  # text only: one placeholder embedding per branch keeps the random stream's shape
         negative_embeds = positive_embeds = torch.zeros(1, 1)
 
-    trainer = BiErasingTrainer(pipe, texts, negative_embeds, positive_embeds, config, accelerator, images)
+    trainer = BiErasingTrainer(pipe, texts, negative_embeds, positive_embeds, config, accelerator, images, preserve)
     started = time.perf_counter()
     state = trainer.train(out)
     if config.lora_rank:
@@ -120,7 +129,7 @@ def erase(config: BiErasingConfig, method: str = "bi-erasing") -> Path:
         out, config, name=RUN_FILE, method=method, concept=config.concept,
         positive_concept=config.positive_concept, base_model=config.pretrained_model_name_or_path,
         weights=saved.name, steps=state.step, seconds=round(time.perf_counter() - started, 1),
-        final_losses={key: sum(h[key] for h in last) / len(last) for key in ("loss", "loss_neg", "loss_pos")},
+        final_losses={key: sum(h[key] for h in last) / len(last) for key in last[-1] if key != "step"},
         losses=state.history,
     )  # fmt: skip
     if config.save_pipeline:
@@ -176,8 +185,12 @@ def frozen_teacher(unet: torch.nn.Module, device: torch.device, mixed_precision:
 
 
 class BiErasingTrainer:
-    def __init__(self, pipe, texts: TextConditions, negative_embeds, positive_embeds, config, accelerator, images=None):
+    def __init__(
+        self, pipe, texts: TextConditions, negative_embeds, positive_embeds, config, accelerator, images=None,
+        preserve=None,
+    ):  # fmt: skip
         self.config = config
+        self.preserve = preserve  # (P, L, D) text states of the preservation prompts, or None
         self.images = images  # (negative, positive) masked images: re-encoded per step without cache_embeddings
         self.accelerator = accelerator
         self.pipe = pipe
@@ -231,7 +244,9 @@ class BiErasingTrainer:
         if self.config.embedding_noise:
             negative = negative + self.config.embedding_noise * noise_neg
             positive = positive + self.config.embedding_noise * noise_pos
-        return Batch(k, noise, negative, positive)
+        # drawn last, and only with preservation prompts: runs without them keep their random stream
+        preserve = None if self.preserve is None else torch.randint(len(self.preserve), (b,), generator=g)
+        return Batch(k, noise, negative, positive, preserve)
 
     def _embeds(self, which: int, index: torch.Tensor) -> torch.Tensor:
         if self.config.cache_embeddings or self.images is None:
@@ -306,7 +321,21 @@ class BiErasingTrainer:
             )
         student_neg, student_pos = student.chunk(2)
         w_neg, w_pos = branch_weights(step, cfg.max_train_steps, cfg.lambda_neg, cfg.lambda_pos, cfg.two_stage)
-        return bi_erasing_loss(student_neg, student_pos, teacher, w_neg, w_pos, cfg.eta_neg, cfg.eta_pos)
+        losses = bi_erasing_loss(student_neg, student_pos, teacher, w_neg, w_pos, cfg.eta_neg, cfg.eta_pos)
+        if batch.preserve is None:
+            return losses
+        return with_preservation(losses, *self.keep_predictions(z, t, batch.preserve), cfg.lambda_preserve)
+
+    def keep_predictions(self, z: torch.Tensor, t: torch.Tensor, index: torch.Tensor):
+        """Student and teacher on preservation prompts, text only, as a plain pipeline runs them."""
+        text = [self.preserve[index.to(self.preserve.device)]]
+        image = [torch.zeros(len(index), self.negative_embeds.shape[1])] if self.use_images else None
+        student = self.accelerator.unwrap_model(self.student)
+        with image_branch_off(student, self.teacher):
+            with torch.inference_mode(), self.accelerator.autocast():
+                teacher = self._eps(self.teacher, z, t, text, image).float().to(z.device)
+            with self.accelerator.autocast():
+                return self._eps(self.student, z, t, text, image), teacher.clone()
 
     # -- the loop ------------------------------------------------------------------------------
     def trainable(self) -> dict[str, torch.Tensor]:
@@ -357,16 +386,13 @@ class BiErasingTrainer:
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             state.step = step + 1
-            state.history.append(
-                {
-                    "step": state.step,
-                    "loss": value,
-                    "loss_neg": float(losses.negative.detach()),
-                    "loss_pos": float(losses.positive.detach()),
-                }
-            )
+            record = {"step": state.step, "loss": value, "loss_neg": float(losses.negative.detach()),
+                      "loss_pos": float(losses.positive.detach())}  # fmt: skip
+            if losses.preservation is not None:
+                record["loss_keep"] = float(losses.preservation.detach())
+            state.history.append(record)
             bar.set_postfix(
-                L_neg=f"{float(losses.negative.detach()):.4f}", L_pos=f"{float(losses.positive.detach()):.4f}"
+                {name.replace("loss", "L"): f"{v:.4f}" for name, v in record.items() if name.startswith("loss_")}
             )
             if cfg.checkpointing_steps and state.step % cfg.checkpointing_steps == 0:
                 self.checkpoint(out, state)
