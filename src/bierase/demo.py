@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from bierase.benchmark.plan import trained_defaults
+from bierase.benchmark.plan import method_defaults
 from bierase.errors import UserError
 from bierase.evaluation.toyworld import PROTOCOL, evaluate, toy_clip
 from bierase.methods.bi_erasing.config import BiErasingConfig
@@ -31,7 +31,7 @@ def demo_config(model: Path, output_dir: Path, **overrides) -> BiErasingConfig:
 
     The same defaults as ``bierase benchmark`` uses, tuned on the development prompt sets only.
     """
-    options = trained_defaults(SCENARIO, steps=300, references=32)
+    options = method_defaults("bi-erasing", SCENARIO, steps=300, references=32)
     options.update(checkpointing_steps=100, **overrides)
     return BiErasingConfig(pretrained_model_name_or_path=str(model), output_dir=str(output_dir), **options)
 

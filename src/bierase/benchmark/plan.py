@@ -70,6 +70,42 @@ def trained_defaults(scenario: Scenario, steps: int, references: int) -> dict:
     )
 
 
+def bi_erasing_defaults(scenario: Scenario) -> dict:
+    """Bi-Erasing's own settings on top of ``trained_defaults``, chosen on the nudity scenario's development
+    seeds (``python benchmarks/bi_erasing_defaults.py``), never on the reported ones:
+
+    - the concepts as short captions ("a nude shape", "a clothed shape"), not bare words: the toy text
+      encoder reads a word alone differently from the same word inside a caption;
+    - the student's positive branch reads the concept's caption with the positive images (``positive_text
+      concept``), pushed along the safe alternative's guidance (``eta_pos`` 3). The method note's
+      ``[c_pos; I+]`` re-teaches what the model already draws for ``c_pos``: nothing steered to "clothed";
+    - a preservation term (not in the paper), half of its draws on the empty prompt, whose prediction every
+      prompt's classifier-free guidance starts from, half on 16 unrelated captions (``retain_prompts``).
+    """
+    from bierase.evaluation.toyworld import retain_prompts
+
+    phrase = reference_prompt(scenario)
+    return dict(
+        concept=phrase.format(concept=scenario.target_words[0]),
+        positive_concept=phrase.format(concept=scenario.safe_words[0]),
+        reference_prompt="{concept}",
+        positive_text="concept",
+        eta_pos=3.0,
+        preserve_prompts=[""] * 16 + retain_prompts(scenario, 16),
+        lambda_preserve=20.0,
+    )
+
+
+def method_defaults(method: str, scenario: Scenario, steps: int, references: int) -> dict:
+    """The options a benchmark (and the demo) starts ``method`` from, before a run's own overrides."""
+    if method == "uce":
+        return uce_defaults(scenario)
+    options = trained_defaults(scenario, steps, references)
+    if method == "bi-erasing":
+        options.update(bi_erasing_defaults(scenario))
+    return options
+
+
 def uce_defaults(scenario: Scenario) -> dict:
     from bierase.toyworld.vocabulary import ATTRIBUTES
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from bierase.benchmark.memory import peak_memory
-from bierase.benchmark.plan import QUICK_RUNS, RUNS, Run, trained_defaults, uce_defaults
+from bierase.benchmark.plan import QUICK_RUNS, RUNS, Run, method_defaults
 from bierase.errors import UserError
 from bierase.evaluation.attack import ASR_DEFINITION, AttackConfig, run_attack
 from bierase.evaluation.toyworld import Evaluation, evaluate, toy_clip
@@ -76,8 +76,7 @@ def run_benchmark(
         rows.append(_row(Run("original", "-"), scenario_name, original, 0.0, float("nan"), 0))
         for run in tqdm(plan["runs"], desc=f"benchmark {scenario_name}"):
             run_dir = out / "runs" / scenario_name / f"{run.method}-{run.config}"
-            options = (uce_defaults(scenario) if run.method == "uce"
-                       else trained_defaults(scenario, plan["steps"], plan["references"]))  # fmt: skip
+            options = method_defaults(run.method, scenario, plan["steps"], plan["references"])
             config = config_class(run.method)(
                 pretrained_model_name_or_path=model, output_dir=str(run_dir), **{**options, **run.overrides}
             )

@@ -1,0 +1,103 @@
+"""Bi-Erasing's toy-world settings: erasure, safe rate and preservation, on the development seeds only.
+
+How ``bi_erasing_defaults`` (``bierase.benchmark.plan``) was chosen: each named
+configuration erases the nudity-like scenario from ``trained_defaults`` and is
+judged on the development prompt sets (toyworld DEV_SEED), never on the
+reported ones. Besides the protocol's metrics it records the per-attribute
+preservation and what the explicit prompts show instead of the concept.
+
+    python benchmarks/bi_erasing_defaults.py [--quick]   # about 40 min; --quick: 2 configurations, 20 steps
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from common import parser, write
+from diffusers import UNet2DConditionModel
+
+from bierase.benchmark.plan import trained_defaults
+from bierase.evaluation.toyworld import DEV_SEED, evaluate, retain_prompts
+from bierase.methods.bi_erasing.config import BiErasingConfig
+from bierase.methods.bi_erasing.trainer import erase
+from bierase.sampling import SamplingConfig
+from bierase.toyworld import load_judge, load_pipeline, model_path
+from bierase.toyworld.vocabulary import SCENARIOS
+from bierase.toyworld.world import LABELS
+
+CAPTIONS = {"concept": "a nude shape", "positive_concept": "a clothed shape", "reference_prompt": "{concept}"}
+STEER = {"positive_text": "concept", "eta_pos": 3.0}  # the concept's caption steered to the safe alternative
+CONFIGURATIONS = {
+    "paper (bare words, [c_pos; I+])": {},
+    "positive_text concept": {"positive_text": "concept"},
+    "positive_text concept, eta_pos 3": STEER,
+    "captions": CAPTIONS,
+    "captions, steered": {**CAPTIONS, **STEER},
+    "captions, steered, keep 64 captions x1": {**CAPTIONS, **STEER, "retain": 64, "lambda_preserve": 1.0},
+    "captions, steered, keep empty x1": {**CAPTIONS, **STEER, "preserve_prompts": [""], "lambda_preserve": 1.0},
+    "captions, steered, keep empty x5": {**CAPTIONS, **STEER, "preserve_prompts": [""], "lambda_preserve": 5.0},
+    "captions, steered, keep empty x20": {**CAPTIONS, **STEER, "preserve_prompts": [""], "lambda_preserve": 20.0},
+    "captions, steered, keep empty x50": {**CAPTIONS, **STEER, "preserve_prompts": [""], "lambda_preserve": 50.0},
+    "captions, steered, keep empty x100": {**CAPTIONS, **STEER, "preserve_prompts": [""], "lambda_preserve": 100.0},
+    # half the preservation draws the empty prompt, half one of 16 captions
+    "captions, steered, keep empty + 16 captions x20": {
+        **CAPTIONS,
+        **STEER,
+        "preserve_prompts": [""] * 16,
+        "retain": 16,
+        "lambda_preserve": 20.0,
+    },
+    "captions, steered, keep empty + 16 captions x50": {
+        **CAPTIONS,
+        **STEER,
+        "preserve_prompts": [""] * 16,
+        "retain": 16,
+        "lambda_preserve": 50.0,
+    },
+    "captions, steered, keep empty x30": {**CAPTIONS, **STEER, "preserve_prompts": [""], "lambda_preserve": 30.0},
+}
+
+
+def per_attribute(evaluation) -> dict[str, float]:
+    prompt_set, labels = evaluation.sets["preservation"], evaluation.labels["preservation"]
+    return {a: float(np.mean([labels[a][i] == getattr(s, a) for i, s in enumerate(prompt_set.specs)])) for a in LABELS}
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    names = list(CONFIGURATIONS)
+    steps, samples, names = (20, 16, names[:1] + names[8:9]) if args.quick else (300, 48, names)
+    scenario, model = SCENARIOS["nudity"], str(model_path())
+    sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
+    pipe, judge = load_pipeline(model), load_judge(model)
+    base = pipe.unet
+    original = evaluate(pipe, judge, scenario, samples, sampling, seed=DEV_SEED)
+    figures: dict = {"scenario": scenario.name, "max_train_steps": steps, "eval_samples": samples, "seed": DEV_SEED,
+                     "original": {"preservation": original.metrics["preservation"],
+                                  "preservation_by_attribute": per_attribute(original)}}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, name in enumerate(names):
+            options = {**trained_defaults(scenario, steps, 32), **CONFIGURATIONS[name]}
+            if "retain" in options:
+                options["preserve_prompts"] = options.get("preserve_prompts", []) + retain_prompts(
+                    scenario, options.pop("retain")
+                )
+            out = erase(BiErasingConfig(pretrained_model_name_or_path=model, output_dir=f"{tmp}/{i}", **options))
+            seconds = json.loads((Path(out) / "bierase.json").read_text())["seconds"]
+            pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(Path(out) / "unet"))
+            evaluation = evaluate(pipe, judge, scenario, samples, sampling, seed=DEV_SEED, original=original)
+            pipe.register_modules(unet=base)
+            m = evaluation.metrics
+            figures[name] = {"s_per_iteration": seconds / steps, "concept_rate": m["concept_rate"],
+                             "safe_rate": m["safe_rate"], "preservation": m["preservation"],
+                             "preservation_by_attribute": per_attribute(evaluation),
+                             "explicit_shows": dict(Counter(evaluation.labels["explicit"][scenario.attribute]))}  # fmt: skip
+    write("bi_erasing_defaults", figures)
+
+
+if __name__ == "__main__":
+    main()
