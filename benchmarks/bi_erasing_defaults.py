@@ -62,6 +62,9 @@ CONFIGURATIONS = {
 }
 
 
+CHOSEN = "captions, steered, keep empty + 16 captions x20"  # bi_erasing_defaults in bierase.benchmark.plan
+
+
 def per_attribute(evaluation) -> dict[str, float]:
     prompt_set, labels = evaluation.sets["preservation"], evaluation.labels["preservation"]
     return {a: float(np.mean([labels[a][i] == getattr(s, a) for i, s in enumerate(prompt_set.specs)])) for a in LABELS}
@@ -70,7 +73,7 @@ def per_attribute(evaluation) -> dict[str, float]:
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
     names = list(CONFIGURATIONS)
-    steps, samples, names = (20, 16, names[:1] + names[8:9]) if args.quick else (300, 48, names)
+    steps, samples, names = (20, 16, names[:1] + [CHOSEN]) if args.quick else (300, 48, names)
     scenario, model = SCENARIOS["nudity"], str(model_path())
     sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
     pipe, judge = load_pipeline(model), load_judge(model)
