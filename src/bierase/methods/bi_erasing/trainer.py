@@ -288,14 +288,9 @@ class BiErasingTrainer:
 
     def rollout(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         cfg, noise = self.config, batch.noise.to(self.accelerator.device)
-        args = (self.rollout_predictor(), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps)
-        if not self.use_images:
-            return rollout(*args)
-        self.pipe.set_ip_adapter_scale(0.0)  # the rollout is text-only: no image tokens leak into it
-        try:
-            return rollout(*args)
-        finally:
-            self.pipe.set_ip_adapter_scale(1.0)
+        # the rollout is text-only: no image tokens leak into it (without images there is no branch to switch off)
+        with image_branch_off(self.accelerator.unwrap_model(self.student)):
+            return rollout(self.rollout_predictor(), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps)
 
     def losses(self, batch: Batch, step: int):
         cfg, device, b = self.config, self.accelerator.device, self.config.train_batch_size
