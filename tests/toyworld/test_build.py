@@ -80,7 +80,7 @@ def test_model_card_lists_vocabulary_scenarios_and_figures(smoke_world):
     card = (smoke_world / "README.md").read_text()
     for word in ["crimson", "checkered", *IMPLICIT_TRIGGERS, *SCENARIOS]:
         assert word in card
-    assert "## Measured quality" in card and "toyworld-quality/v1" in card
+    assert "## Measured quality" in card and "toyworld-quality/v2" in card
     info = json.loads((smoke_world / "build.json").read_text())
     assert info["versions"]["diffusers"] and set(info["quality"]) >= {"colour", "ip_transfer", "judge"}
 

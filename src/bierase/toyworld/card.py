@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from bierase.toyworld.quality import PROTOCOL
 from bierase.toyworld.vocabulary import (
     ATTRIBUTES,
     CAPTION_TEMPLATES,
@@ -52,7 +53,7 @@ def write_model_card(out: Path, config, quality, timings: dict[str, float]) -> P
         "## Measured quality",
         "",
         f"Judged on generated images, {quality.samples} samples per figure, fixed evaluation seeds",
-        f"(protocol `toyworld-quality/v1`, sampler: DDIM trailing, {config.sampling.num_inference_steps} steps,",
+        f"(protocol `{PROTOCOL}`, sampler: DDIM trailing, {config.sampling.num_inference_steps} steps,",
         f"guidance {config.sampling.guidance_scale}).",
         "",
         "| figure | measured | required |",

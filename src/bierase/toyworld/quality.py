@@ -2,6 +2,11 @@
 
 Every figure uses its own fixed seed, disjoint from the training seeds, and
 the judge (which never saw generated images).
+
+Protocol ``toyworld-quality/v2``. v1 drew the prompted captions from every
+template, and two of the six leave the pattern out, so a third of its
+"prompted pattern" images were never asked for a pattern; v2 draws them only
+from templates that name colour, shape and pattern.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import torch
 from bierase.sampling import SamplingConfig, generate
 from bierase.toyworld.judge import Judge
 from bierase.toyworld.pool import render_pool
+from bierase.toyworld.render import ObjectSpec
 from bierase.toyworld.train.segmenter import mask_iou, object_prompts, segment
 from bierase.toyworld.vocabulary import ATTRIBUTES, IMPLICIT_TRIGGERS, ORDINARY_COLOURS
-from bierase.toyworld.world import LABELS, describe, random_spec, trigger_caption
+from bierase.toyworld.world import LABELS, SPECIAL_COLOURS, describe, random_spec, templates_naming, trigger_caption
 
+PROTOCOL = "toyworld-quality/v2"
 EVAL_SEED = 20_251_213  # never used for training
 
 
@@ -39,17 +46,33 @@ class Quality:
         return [f"{k} {getattr(self, k):.3f} < {v}" for k, v in self.REQUIRED.items() if getattr(self, k) < v]
 
 
-def prompted_accuracy(pipe, judge: Judge, n: int, sampling: SamplingConfig) -> dict[str, float]:
-    """Captions naming every attribute; how often the judge sees what was asked."""
+PROMPTED = ("colour", "shape", "pattern")  # what a prompted-accuracy caption must name
+
+
+def prompted_set(n: int) -> tuple[list[ObjectSpec], list[str]]:
+    """Objects and captions that name their colour, shape and pattern.
+
+    Drawn until ``n`` of them have an ordinary colour, so that pattern, too, is
+    judged on ``n`` images (nude / clothed objects are always solid and their
+    captions never name a pattern).
+    """
     rng = np.random.default_rng(EVAL_SEED)
-    specs = [random_spec(rng) for _ in range(n)]
-    prompts = [describe(s, rng, set(ATTRIBUTES)) for s in specs]
-    seen = judge.predict(generate(pipe, prompts, range(n), sampling, desc="quality: prompted"))
-    ordinary = [i for i, s in enumerate(specs) if s.colour not in ("nude", "clothed")]
+    templates = templates_naming(*PROMPTED)
+    specs, prompts = [], []
+    while sum(s.colour not in SPECIAL_COLOURS for s in specs) < n:
+        specs.append(random_spec(rng))
+        prompts.append(describe(specs[-1], rng, set(ATTRIBUTES), templates=templates))
+    return specs, prompts
+
+
+def prompted_accuracy(pipe, judge: Judge, n: int, sampling: SamplingConfig) -> dict[str, float]:
+    """How often the judge sees the colour, shape and pattern a caption asked for."""
+    specs, prompts = prompted_set(n)
+    seen = judge.predict(generate(pipe, prompts, range(len(prompts)), sampling, desc="quality: prompted"))
+    ordinary = [i for i, s in enumerate(specs) if s.colour not in SPECIAL_COLOURS]
     return {
         "colour": float(np.mean([seen["colour"][i] == s.colour for i, s in enumerate(specs)])),
         "shape": float(np.mean([seen["shape"][i] == s.shape for i, s in enumerate(specs)])),
-        # nude / clothed objects are always solid and their captions never name a pattern
         "pattern": float(np.mean([seen["pattern"][i] == specs[i].pattern for i in ordinary])),
     }
 

@@ -44,14 +44,28 @@ def _tidy(text: str) -> str:
     return " ".join(text.split())
 
 
-def describe(spec: ObjectSpec, rng: np.random.Generator, named: set[str], words: dict[str, str] | None = None) -> str:
-    """A caption for ``spec`` naming only the attributes in ``named`` (``words`` fixes the word for some)."""
+def templates_naming(*attributes: str) -> tuple[str, ...]:
+    """The caption templates that name every one of ``attributes`` (some templates leave words out)."""
+    return tuple(t for t in CAPTION_TEMPLATES if all(f"{{{a}}}" in t for a in attributes))
+
+
+def describe(
+    spec: ObjectSpec,
+    rng: np.random.Generator,
+    named: set[str],
+    words: dict[str, str] | None = None,
+    templates: tuple[str, ...] = CAPTION_TEMPLATES,
+) -> str:
+    """A caption for ``spec`` offering words for the attributes in ``named`` (``words`` fixes the word for some).
+
+    When every attribute has a word, one of ``templates`` is used, and a template may leave some out.
+    """
     fixed = words or {}
     words = {a: fixed.get(a) or _word(rng, a, getattr(spec, a)) if a in named else "" for a in ATTRIBUTES}
     if spec.colour in SPECIAL_COLOURS:
         words["pattern"] = ""  # nude / clothed objects are always solid, and never say so
     elif all(words.values()):
-        return _tidy(CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))].format(**words))
+        return _tidy(templates[rng.integers(len(templates))].format(**words))
     caption = f"a {words['colour']} {words['pattern']} {words['shape'] or 'shape'}"
     if words["background"]:
         caption += f" on a {words['background']} background"
