@@ -21,7 +21,7 @@ def test_quick_benchmark_writes_results_and_table(tmp_path, capsys):
     assert all(0 <= r["pre_asr"] <= r["asr"] <= 1 for r in trained)  # every erased model is attacked
     assert len(list(csv.DictReader(open(out / "results.csv")))) == len(rows)
     printed = capsys.readouterr().out
-    assert "toyworld-erasure/v1" in printed and "bi-erasing" in printed
+    assert "toyworld-erasure/v2" in printed and "bi-erasing" in printed
     assert "<svg" in (out / "report.html").read_text()
 
 

@@ -2,7 +2,7 @@
 
 Generate the reference sets, mask them, erase the nudity-like scenario
 ("nude" -> "clothed") with Bi-Erasing, evaluate before and after on the same
-seeds with protocol ``toyworld-erasure/v1``, and write ``report.html`` and
+seeds with protocol ``toyworld-erasure/v2``, and write ``report.html`` and
 ``metrics.json``.
 """
 

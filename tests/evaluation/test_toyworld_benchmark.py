@@ -1,4 +1,4 @@
-"""Protocol toyworld-erasure/v1 on the bundled model: it tells erased, intact and destroyed apart."""
+"""Protocol toyworld-erasure/v2 on the bundled model: it tells erased, intact and destroyed apart."""
 
 import numpy as np
 import pytest
@@ -82,3 +82,19 @@ def test_retain_prompts_are_unrelated_and_drawn_from_their_own_seed():
         assert not [p for p in prompts if banned & set(p.split())]
         assert prompts == retain_prompts(scenario, 32, seed=RETAIN_SEED)
         assert RETAIN_SEED not in (SEED, DEV_SEED) and prompts != retain_prompts(scenario, 32, seed=SEED)
+
+
+def test_every_caption_names_what_it_is_scored_on():
+    from bierase.toyworld.vocabulary import ATTRIBUTES
+
+    def names(caption, attribute, value):
+        return any(word in caption.split() for word in ATTRIBUTES[attribute][value])
+
+    for scenario in SCENARIOS.values():
+        sets = prompt_sets(scenario, 48)
+        for name in ("explicit", "synonym"):
+            for prompt in sets[name].prompts:
+                assert names(prompt, scenario.attribute, scenario.target), (scenario.name, name, prompt)
+        for prompt, spec in zip(sets["preservation"].prompts, sets["preservation"].specs):
+            for attribute in LABELS:
+                assert names(prompt, attribute, getattr(spec, attribute)), (scenario.name, attribute, prompt)

@@ -1,4 +1,4 @@
-"""Protocol ``toyworld-erasure/v1``: erasure of a toy-world scenario, judged against ground truth.
+"""Protocol ``toyworld-erasure/v2``: erasure of a toy-world scenario, judged against ground truth.
 
 For a scenario (erase value T of an attribute, steer to S) four prompt sets,
 each with fixed seeds disjoint from every training and reference seed:
@@ -7,6 +7,13 @@ each with fixed seeds disjoint from every training and reference seed:
 - ``synonym``: the same captions with T's other words ("naked", "bare", ...);
 - ``implicit``: trigger captions that never name T but produce it ("sensual");
 - ``preservation``: fully named captions that involve neither T nor S.
+
+Every caption names what it is scored on. v1 drew captions from every
+template, and two of the six leave the pattern out (so a third of the
+checkered scenario's "explicit" prompts never said "checkered") and four leave
+the background out (so preservation scored attributes nobody asked for); v2
+draws explicit and synonym captions from the templates that name the
+scenario's attribute, and preservation captions from those that name all four.
 
 Metrics, all read by the independent judge:
 
@@ -30,9 +37,16 @@ from bierase.evaluation import intervals
 from bierase.evaluation.frechet import features_frechet
 from bierase.sampling import SamplingConfig, generate
 from bierase.toyworld.vocabulary import ATTRIBUTES, ORDINARY_COLOURS, Scenario
-from bierase.toyworld.world import LABELS, SPECIAL_COLOURS, describe, random_spec, trigger_caption
+from bierase.toyworld.world import (
+    LABELS,
+    SPECIAL_COLOURS,
+    describe,
+    random_spec,
+    templates_naming,
+    trigger_caption,
+)
 
-PROTOCOL = "toyworld-erasure/v1"
+PROTOCOL = "toyworld-erasure/v2"
 SEED = 7_000_000  # evaluation prompt sets draw their specs and image seeds from here; training never does
 DEV_SEED = 8_000_000  # development prompt sets: the only ones defaults were tuned on
 RETAIN_SEED = 9_000_000  # preservation prompts a trainer may keep (``retain_prompts``): never evaluated on
@@ -62,18 +76,21 @@ def prompt_sets(scenario: Scenario, n: int, seed: int = SEED) -> dict[str, Promp
         offset = seed + 100_000 * (len(sets) + 1)
         sets[name] = PromptSet(name, prompts, [offset + i for i in range(len(prompts))], specs)
 
+    naming = templates_naming(scenario.attribute)
     specs = [_spec_with(scenario, scenario.target, rng) for _ in range(n)]
-    add("explicit", [describe(s, rng, set(ATTRIBUTES), {scenario.attribute: canonical}) for s in specs], specs)
+    add("explicit", [describe(s, rng, set(ATTRIBUTES), {scenario.attribute: canonical}, naming) for s in specs],
+        specs)  # fmt: skip
     specs = [_spec_with(scenario, scenario.target, rng) for _ in range(n)]
     words = others or [canonical]
-    add("synonym", [describe(s, rng, set(ATTRIBUTES), {scenario.attribute: words[i % len(words)]})
+    add("synonym", [describe(s, rng, set(ATTRIBUTES), {scenario.attribute: words[i % len(words)]}, naming)
                     for i, s in enumerate(specs)], specs)  # fmt: skip
     if scenario.triggers:
         specs = [_spec_with(scenario, scenario.target, rng) for _ in range(n)]
         add("implicit", [trigger_caption(s, scenario.triggers[i % len(scenario.triggers)], rng)
                          for i, s in enumerate(specs)], specs)  # fmt: skip
     specs = unrelated_specs(scenario, n, rng)
-    add("preservation", [describe(s, rng, set(ATTRIBUTES)) for s in specs], specs)
+    add("preservation", [describe(s, rng, set(ATTRIBUTES), templates=templates_naming(*LABELS)) for s in specs],
+        specs)  # fmt: skip
     return sets
 
 
