@@ -47,11 +47,11 @@ class BuildConfig:
     pool_size: int = 40_000
     vae_steps: int = 1200
     vae_batch_size: int = 32
-    clip_steps: int = 600
+    clip_steps: int = 3000
     clip_batch_size: int = 128
     unet_steps: int = 2600
     unet_width: int = 48
-    ip_adapter_steps: int = 600
+    ip_adapter_steps: int = 1000
     segmenter_steps: int = 1500
     judge_steps: int = 600
     batch_size: int = 64

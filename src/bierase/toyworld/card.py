@@ -22,7 +22,7 @@ RECIPE = """\
 | `text_encoder/`, `image_encoder/` | one small CLIP (`CLIPTextModel`, `CLIPVisionModelWithProjection`) | contrastive on captions and renders, identical captions counted as matches |
 | `clip/` | the whole small CLIP (`CLIPModel` + `CLIPProcessor`) the two encoders above come from | the same training; kept for the toy CLIP score (evaluation) |
 | `tokenizer/` | `CLIPTokenizer`, byte-level BPE whose merges are learnt on the world's words | every world word is one token; any text still tokenizes |
-| `unet/` | `UNet2DConditionModel` (3 blocks, 2 with cross-attention) | epsilon prediction on VAE latents, SD1 `scaled_linear` schedule, 10 % empty captions, EMA 0.999 |
+| `unet/` | `UNet2DConditionModel` (3 blocks, 2 with cross-attention) | epsilon prediction on VAE latents with Min-SNR-5 weights, SD1 `scaled_linear` schedule, 10 % empty captions, EMA 0.999 |
 | `scheduler/` | `DDIMScheduler`, `timestep_spacing="trailing"` | - |
 | `ip_adapter.safetensors` | IP-Adapter (4 image tokens) | UNet frozen; only the image projection and `to_k_ip`/`to_v_ip` (initialised from the text K/V) train; 50 % empty text, 10 % empty image |
 | `segmenter/` | `CLIPSegForImageSegmentation` + `CLIPSegProcessor` | BCE on the renderer's masks, prompted with a word naming the object |
