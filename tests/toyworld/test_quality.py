@@ -1,12 +1,7 @@
 """The quality protocol's prompt sets ask for what they score."""
 
 from bierase.toyworld.quality import PROMPTED, prompted_set
-from bierase.toyworld.vocabulary import ATTRIBUTES
-from bierase.toyworld.world import SPECIAL_COLOURS
-
-
-def _names(caption: str, attribute: str, value: str) -> bool:
-    return any(word in caption.split() for word in ATTRIBUTES[attribute][value])
+from bierase.toyworld.world import SPECIAL_COLOURS, mentions
 
 
 def test_prompted_captions_name_every_scored_attribute():
@@ -15,7 +10,7 @@ def test_prompted_captions_name_every_scored_attribute():
         for attribute in PROMPTED:
             if attribute == "pattern" and spec.colour in SPECIAL_COLOURS:
                 continue  # never named and never scored: these objects are always solid
-            assert _names(prompt, attribute, getattr(spec, attribute)), (attribute, prompt)
+            assert mentions(prompt, attribute, getattr(spec, attribute)), (attribute, prompt)
 
 
 def test_pattern_is_scored_on_as_many_images_as_asked():

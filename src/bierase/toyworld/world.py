@@ -49,6 +49,11 @@ def templates_naming(*attributes: str) -> tuple[str, ...]:
     return tuple(t for t in CAPTION_TEMPLATES if all(f"{{{a}}}" in t for a in attributes))
 
 
+def mentions(caption: str, attribute: str, value: str) -> bool:
+    """Whether ``caption`` names ``value`` of ``attribute`` with one of its words."""
+    return any(word in caption.split() for word in ATTRIBUTES[attribute][value])
+
+
 def describe(
     spec: ObjectSpec,
     rng: np.random.Generator,
