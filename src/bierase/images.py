@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")  # what an image folder is read for
+
 
 def save_images(images: np.ndarray, names: Sequence[str], folder: str | Path) -> list[Path]:
     folder = Path(folder)

@@ -7,9 +7,10 @@ from diffusers import DDIMScheduler, StableDiffusionPipeline
 from transformers import CLIPSegForImageSegmentation, CLIPTextConfig, CLIPTextModel
 
 from bierase.errors import UserError
-from bierase.masks import MASK_SOURCES, CleanupConfig, make_masks
+from bierase.masks import MASK_SOURCES
 from bierase.masks.clipseg import ClipSegMasker
 from bierase.masks.cross_attention import AttentionRecorder, CrossAttentionMasker, concept_token_columns
+from bierase.masks.sources import CleanupConfig, make_masks
 from bierase.toyworld.tokenizer import MAX_LENGTH, build_tokenizer
 from bierase.toyworld.train.segmenter import segmenter_config, segmenter_processor
 from bierase.toyworld.train.unet import make_unet

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from bierase.errors import UserError
+from bierase.errors import UserError, first_line
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
 
@@ -34,10 +34,9 @@ def load_clip(name_or_path: str = DEFAULT_MODEL):
             model = CLIPModel.from_pretrained(name_or_path)
             processor = CLIPProcessor.from_pretrained(name_or_path)
     except (OSError, ValueError, KeyError, TypeError) as error:
-        text = str(error).strip()
-        first = text.splitlines()[0] if text else type(error).__name__
         raise UserError(
-            f"could not load the CLIP model {name_or_path} ({first}); pass --clip_model a CLIP folder or hub id"
+            f"could not load the CLIP model {name_or_path} ({first_line(error)}); "
+            "pass --clip_model a CLIP folder or hub id"
         ) from error
     return model.eval(), processor
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bierase.errors import UserError
+from bierase.images import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 METRICS_FILE = "metrics.json"
 PER_IMAGE_FILE = "per_image.json"
 PROTOCOLS = ("nudenet-mace", "nudenet-unlearndiffatk", "nudenet-bi-erasing", "clip", "fid")
@@ -104,14 +104,15 @@ def _clip(images, prompts, clip_model, batch_size: int, skip_unreadable: bool) -
     from bierase.generation import MANIFEST
     from bierase.prompts import read_prompt_csv
 
+    files = image_files(images, skip_unreadable)  # the folder first: a missing one is not a missing manifest
     if prompts is None:
         if not (Path(images) / MANIFEST).is_file():
             raise UserError(
-                f"the clip protocol needs the prompts: {images} has no {MANIFEST}; pass --prompts (the CSV the images came from)"
+                f"the clip protocol pairs each image with its prompt, and {images} has no {MANIFEST} (written by "
+                "`bierase generate`); pass --prompts, the CSV the images came from (one row per <case_number>.png)"
             )
         prompts = Path(images) / MANIFEST
     by_case = {row.case_number: row.prompt for row in read_prompt_csv(prompts)}
-    files = image_files(images, skip_unreadable)
     orphans = [p.name for p in files if p.stem not in by_case]
     if orphans:
         raise UserError(

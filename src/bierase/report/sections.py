@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bierase.images import IMAGE_SUFFIXES
 from bierase.report import html
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 GRID_IMAGES = 32
 
 

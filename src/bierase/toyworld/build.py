@@ -25,6 +25,7 @@ import torch
 from diffusers import DDIMScheduler, StableDiffusionPipeline
 
 from bierase.errors import UserError
+from bierase.folders import new_output_dir
 from bierase.runinfo import write_run_info
 from bierase.sampling import SamplingConfig
 from bierase.toyworld.card import write_model_card
@@ -74,20 +75,13 @@ class BuildConfig:
                 raise UserError(f"build option {field.name}={value} is out of range; it must be >= 1")
 
 
-def check_output_dir(output_dir: str | Path) -> Path:
-    out = Path(output_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError(f"output folder {out} already exists and is not empty; choose a new --output_dir")
-    return out
-
-
 def build(output_dir: str | Path, config: BuildConfig = BuildConfig()) -> Path:
     """Train every model of the toy world and write the folder; returns it.
 
     Builds into a temporary sibling folder and renames it at the end, so an
     interrupted build leaves nothing half-written behind.
     """
-    out = check_output_dir(output_dir)
+    out = new_output_dir(output_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from bierase.errors import UserError
+from bierase.errors import UserError, first_line
 
 BUNDLED = Path(__file__).parent / "model"
 IP_ADAPTER_WEIGHTS = "ip_adapter.safetensors"
@@ -55,8 +55,9 @@ def load_pipeline(path: str | Path | None = None, ip_adapter: bool = False):
         with quiet_loading():
             pipe = StableDiffusionPipeline.from_pretrained(folder, local_files_only=True)
     except (OSError, ValueError, RuntimeError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f"could not load the pipeline in {folder} ({first}); rebuild or re-download it") from error
+        raise UserError(
+            f"could not load the pipeline in {folder} ({first_line(error)}); rebuild or re-download it"
+        ) from error
     pipe.set_progress_bar_config(disable=True)
     if ip_adapter:
         if not (folder / IP_ADAPTER_WEIGHTS).is_file():
