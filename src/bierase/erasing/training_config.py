@@ -1,0 +1,97 @@
+"""The options every trained method shares (ESD, Co-Erasing, Bi-Erasing): the model, what to erase, how
+the student trains, the rollout to ``z_t``, the preservation term, and the run's bookkeeping.
+
+A method's config composes these with its own fields (dataclass inheritance); the trainer reads only
+these. Field names follow diffusers' training scripts where one exists (``pretrained_model_name_or_path``,
+``output_dir``, ``max_train_steps``, ``mixed_precision``, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from bierase.erasing.options import RunConfig, option
+from bierase.errors import UserError
+
+TRAIN_METHODS = ("full", "xattn", "noxattn", "selfattn")
+ROLLOUTS = ("ddim", "reference")
+MIXED_PRECISION = ("no", "bf16", "fp16")
+# options a resumed run may change: how long, how fast and how it is kept; everything else is what it computes
+RESUMABLE = ("max_train_steps", "learning_rate", "checkpointing_steps", "save_pipeline", "teacher_device",
+             "gradient_checkpointing", "resume", "overwrite")  # fmt: skip
+
+
+@dataclass
+class TrainingConfig(RunConfig):
+    # what to erase
+    concept: str = option("the concept to erase (c_neg), e.g. 'nudity'", default="")
+    eta_neg: float = option("guidance strength of the negative target (ESD's eta)", default=1.0, low=0)
+    # the student
+    train_method: str = option("parameters to train", default="full", choices=TRAIN_METHODS)
+    lora_rank: int = option("train a LoRA of this rank (PEFT) instead of the weights; 0: no LoRA", default=0, low=0)
+    learning_rate: float = option("Adam learning rate", default=1e-5, above=0)
+    max_train_steps: int = option("optimizer steps", default=1000, low=1)
+    train_batch_size: int = option("samples per condition per step", default=1, low=1)
+    mixed_precision: str = option("accelerate mixed precision", default="no", choices=MIXED_PRECISION)
+    teacher_device: str = option("device of the frozen teacher (default: the student's)", default="")
+    batched_calls: bool = option(
+        "run each term's teacher conditions as one UNet call, and its student conditions as another "
+        "(off: one call per condition, as the reference code)",
+        default=True,
+    )
+    gradient_checkpointing: bool = option("recompute UNet activations in the backward pass to save memory",
+                                          default=False)  # fmt: skip
+    init_unet: str = option("start from this (already erased) unet/ folder instead of the base UNet", default="")
+    # the rollout to z_t
+    rollout: str = option(
+        "'ddim': T down to t (correct); 'reference': the reference code's ascending loop", default="ddim",
+        choices=ROLLOUTS,
+    )  # fmt: skip
+    ddim_steps: int = option(
+        "N: sampling steps of the rollout schedule (the paper's 50; the rollout costs ~N/2 UNet calls a step, "
+        "and on the toy world N = 10 erased as well as 50)",
+        default=50, low=1,
+    )  # fmt: skip
+    rollout_steps: int = option(
+        "most UNet calls of a ddim rollout (0: all k steps to the k-th of N); deeper steps are reached by DDIM "
+        "jumps over evenly spaced timesteps of the same schedule, ending at the same t (the toy world uses 2)",
+        default=0, low=0,
+    )  # fmt: skip
+    rollout_guidance: float = option("classifier-free guidance of the rollout (ESD uses 3)", default=3.0, low=0)
+    # the preservation term (not in the papers; an option of every trained method)
+    preserve_prompts: list[str] = option(
+        "prompts the erased model must keep drawing as the base model does; a term matches the student to the "
+        "frozen teacher on them, text only (not in the paper; a retain set as AdvUnlearn's; empty: off)",
+        default_factory=list,
+    )
+    lambda_preserve: float = option("weight of the preservation term on --preserve_prompts", default=1.0, low=0)
+    # bookkeeping
+    checkpointing_steps: int = option("write a checkpoint every K steps (0: only at the end)", default=100, low=0)
+    resume: bool = option(
+        "continue the run in output_dir from its last checkpoint (from step 0 if it has none, keeping its "
+        f"references); only {', '.join(RESUMABLE[:-2])} may differ from the stored run",
+        default=False,
+    )
+
+    def validate(self) -> None:
+        super().validate()
+        if self.rollout_steps and self.rollout != "ddim":
+            raise UserError("--rollout_steps caps the ddim rollout; the reference rollout has no jumps, drop one")
+        if self.resume and self.overwrite:
+            raise UserError("--resume and --overwrite contradict each other; pass one of them")
+
+    def prompts(self) -> dict[str, list[str]]:
+        """The texts a condition may name (``bierase.erasing.objective``), as prompts to encode."""
+        return {"empty": [""], "concept": [self.concept], "preserve": list(self.preserve_prompts)}
+
+    def uses_images(self) -> bool:
+        """Whether the run conditions on reference images (and so loads an IP-Adapter)."""
+        return False
+
+    def image_sets(self) -> list:
+        """The reference sets the run's conditions name (``ReferenceConfig`` has them)."""
+        return []
+
+    def frozen_on_resume(self) -> tuple[str, ...]:
+        """The options a resumed run must keep (the rest of :data:`RESUMABLE` may change)."""
+        return tuple(f.name for f in fields(self) if f.name not in RESUMABLE and f.name != "output_dir")
