@@ -20,11 +20,10 @@ import numpy as np
 from common import parser, write
 from diffusers import UNet2DConditionModel
 
-from bierase.benchmark.plan import trained_defaults
-from bierase.evaluation.toyworld import DEV_SEED, evaluate, retain_prompts
+from bierase import erase
+from bierase.benchmark.plan import method_defaults
+from bierase.evaluation.toyworld import DEV_SEED, SAMPLING, evaluate, retain_prompts
 from bierase.methods.bi_erasing.config import BiErasingConfig
-from bierase.methods.bi_erasing.trainer import erase
-from bierase.sampling import SamplingConfig
 from bierase.toyworld import load_judge, load_pipeline, model_path
 from bierase.toyworld.vocabulary import SCENARIOS
 from bierase.toyworld.world import LABELS
@@ -75,7 +74,7 @@ def main() -> None:
     names = list(CONFIGURATIONS)
     steps, samples, names = (20, 16, names[:1] + [CHOSEN]) if args.quick else (300, 48, names)
     scenario, model = SCENARIOS["nudity"], str(model_path())
-    sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
+    sampling = SAMPLING
     pipe, judge = load_pipeline(model), load_judge(model)
     base = pipe.unet
     original = evaluate(pipe, judge, scenario, samples, sampling, seed=DEV_SEED)
@@ -84,7 +83,7 @@ def main() -> None:
                                   "preservation_by_attribute": per_attribute(original)}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for i, name in enumerate(names):
-            options = {**trained_defaults(scenario, steps, 32), **CONFIGURATIONS[name]}
+            options = {**method_defaults("bi-erasing", scenario, steps, 32, toy_world=False), **CONFIGURATIONS[name]}
             if "retain" in options:
                 options["preserve_prompts"] = options.get("preserve_prompts", []) + retain_prompts(
                     scenario, options.pop("retain")

@@ -19,11 +19,10 @@ from pathlib import Path
 from common import parser, write
 from diffusers import UNet2DConditionModel
 
-from bierase.benchmark.plan import trained_defaults
-from bierase.evaluation.toyworld import DEV_SEED, evaluate
+from bierase import erase
+from bierase.benchmark.plan import method_defaults
+from bierase.evaluation.toyworld import DEV_SEED, SAMPLING, evaluate
 from bierase.methods.bi_erasing.config import BiErasingConfig
-from bierase.methods.bi_erasing.trainer import erase
-from bierase.sampling import SamplingConfig
 from bierase.toyworld import load_judge, load_pipeline, model_path
 from bierase.toyworld.vocabulary import SCENARIOS
 
@@ -35,14 +34,18 @@ def main() -> None:
     schedules = ((10, 3), (10, 2), (50, 5), (5, 0), (10, 0), (20, 0), (50, 0))
     steps, samples, schedules = (20, 16, quick) if args.quick else (300, 48, schedules)
     scenario, model = SCENARIOS["nudity"], str(model_path())
-    sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
+    sampling = SAMPLING
     pipe, judge = load_pipeline(model), load_judge(model)
     original = evaluate(pipe, judge, scenario, samples, sampling, seed=DEV_SEED)
     figures: dict = {"scenario": scenario.name, "max_train_steps": steps, "eval_samples": samples, "seed": DEV_SEED}
     with tempfile.TemporaryDirectory() as tmp:
         for n, r in schedules:
             name = f"N={n}" + (f",R={r}" if r else "")
-            options = {**trained_defaults(scenario, steps, 32), "ddim_steps": n, "rollout_steps": r}
+            options = {
+                **method_defaults("bi-erasing", scenario, steps, 32, toy_world=False),
+                "ddim_steps": n,
+                "rollout_steps": r,
+            }
             out = erase(
                 BiErasingConfig(pretrained_model_name_or_path=model, output_dir=str(Path(tmp) / name), **options)
             )

@@ -24,11 +24,10 @@ from pathlib import Path
 from common import parser, stopwatch, write
 from diffusers import UNet2DConditionModel
 
-from bierase.benchmark.plan import trained_defaults
-from bierase.evaluation.toyworld import evaluate
+from bierase import erase
+from bierase.benchmark.plan import method_defaults
+from bierase.evaluation.toyworld import SAMPLING, evaluate
 from bierase.methods.bi_erasing.config import BiErasingConfig
-from bierase.methods.bi_erasing.trainer import erase
-from bierase.sampling import SamplingConfig
 from bierase.toyworld import load_judge, load_pipeline, model_path
 from bierase.toyworld.vocabulary import SCENARIOS
 
@@ -39,7 +38,7 @@ def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
     steps, samples = (20, 16) if args.quick else (300, 48)  # 300: the demo's default
     scenario, model = SCENARIOS["nudity"], str(model_path())
-    sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
+    sampling = SAMPLING
     pipe, judge = load_pipeline(model), load_judge(model)
     original = evaluate(pipe, judge, scenario, samples, sampling)
     variants = {
@@ -51,7 +50,11 @@ def main() -> None:
     figures: dict = {"scenario": scenario.name, "max_train_steps": steps, "eval_samples": samples}
     with tempfile.TemporaryDirectory() as tmp:
         for name, overrides in variants.items():
-            options = {**trained_defaults(scenario, steps, 32), "checkpointing_steps": 0, **overrides}
+            options = {
+                **method_defaults("bi-erasing", scenario, steps, 32, toy_world=False),
+                "checkpointing_steps": 0,
+                **overrides,
+            }
             config = BiErasingConfig(pretrained_model_name_or_path=model, output_dir=str(Path(tmp) / name), **options)
             with stopwatch() as run:
                 out = erase(config)

@@ -13,16 +13,14 @@ import time
 from pathlib import Path
 
 from bierase.benchmark.plan import method_defaults
-from bierase.errors import UserError
-from bierase.evaluation.toyworld import PROTOCOL, evaluate, toy_clip
+from bierase.evaluation.toyworld import PROTOCOL, SAMPLING, evaluate, toy_clip
+from bierase.folders import new_output_dir
 from bierase.methods.bi_erasing.config import BiErasingConfig
 from bierase.report import html, sections
 from bierase.runinfo import versions
-from bierase.sampling import SamplingConfig
 from bierase.toyworld.vocabulary import SCENARIOS
 
 SCENARIO = SCENARIOS["nudity"]
-SAMPLING = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
 EVAL_SAMPLES = 48  # per prompt set
 
 
@@ -36,24 +34,17 @@ def demo_config(model: Path, output_dir: Path, **overrides) -> BiErasingConfig:
     return BiErasingConfig(pretrained_model_name_or_path=str(model), output_dir=str(output_dir), **options)
 
 
-def check_demo_dir(output_dir: str | Path) -> Path:
-    out = Path(output_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError(f"--output_dir {out} already exists and is not empty; choose a new folder")
-    return out
-
-
 def run_demo(
     output_dir: str | Path, model: str | Path | None = None, eval_samples: int = EVAL_SAMPLES, **overrides
 ) -> dict:
     """The whole demo; ``overrides`` change Bi-Erasing options (the tests use them to make it seconds long)."""
     from diffusers import UNet2DConditionModel
 
-    from bierase.methods.bi_erasing.trainer import erase
+    from bierase import erase
     from bierase.toyworld import load_judge, load_pipeline, model_path
 
     started = time.perf_counter()
-    out = check_demo_dir(output_dir)
+    out = new_output_dir(output_dir)
     model = Path(model or model_path())
     config = demo_config(model, out / "erasure", **overrides)
     pipe, judge = load_pipeline(model), load_judge(model)

@@ -3,12 +3,16 @@
 import csv
 import json
 
+import pytest
+
 from bierase.cli.main import main
 
 
-def test_quick_benchmark_writes_results_and_table(tmp_path, capsys):
-    out = tmp_path / "bench"
-    assert main(["benchmark", "--quick", "--output_dir", str(out)]) == 0
+def check_quick_benchmark(out, world, capsys):
+    argv = ["benchmark", "--quick", "--output_dir", str(out)] + (
+        ["--pretrained_model_name_or_path", str(world)] if world else []
+    )
+    assert main(argv) == 0
     rows = json.loads((out / "results.json").read_text())
     methods = {(r["method"], r["config"]) for r in rows}
     assert {("original", "-"), ("bi-erasing", "default"), ("esd", "default"), ("co-erasing", "default"),
@@ -23,6 +27,16 @@ def test_quick_benchmark_writes_results_and_table(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "toyworld-erasure/v2" in printed and "bi-erasing" in printed
     assert "<svg" in (out / "report.html").read_text()
+
+
+def test_quick_benchmark_writes_results_and_table(smoke_world, tmp_path, capsys):
+    """The whole plan on the smoke world (every stage, nothing learnt): the interface, in seconds."""
+    check_quick_benchmark(tmp_path / "bench", smoke_world, capsys)
+
+
+@pytest.mark.slow
+def test_quick_benchmark_on_the_bundled_world(tmp_path, capsys):
+    check_quick_benchmark(tmp_path / "bench", None, capsys)
 
 
 def test_an_unknown_scenario_is_refused_before_anything_runs(tmp_path, capsys):

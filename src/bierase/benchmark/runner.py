@@ -13,13 +13,12 @@ from bierase.benchmark.memory import peak_memory
 from bierase.benchmark.plan import QUICK_RUNS, RUNS, Run, method_defaults
 from bierase.errors import UserError
 from bierase.evaluation.attack import ASR_DEFINITION, AttackConfig, run_attack
-from bierase.evaluation.toyworld import Evaluation, evaluate, toy_clip
+from bierase.evaluation.toyworld import SAMPLING, Evaluation, evaluate, toy_clip
+from bierase.folders import new_output_dir
 from bierase.methods.registry import config_class, run_method
 from bierase.runinfo import write_run_info
-from bierase.sampling import SamplingConfig
 from bierase.toyworld.vocabulary import SCENARIOS
 
-SAMPLING = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
 COLUMNS = ("method", "config", "scenario", "verdict", "concept_rate_explicit", "concept_rate_synonym",
            "concept_rate_implicit", "safe_rate", "preservation", "preservation_relative", "agreement_with_original",
            "frechet_to_original", "pre_asr", "asr", "clip_score_preservation", "wall_time_s", "peak_memory_mb", "steps")  # fmt: skip
@@ -61,9 +60,7 @@ def run_benchmark(
     from bierase.toyworld import load_judge, load_pipeline, model_path
 
     plan = settings(quick, scenarios, runs)
-    out = Path(output_dir)
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"--output_dir {out} is not empty; choose a new folder")
+    out = new_output_dir(output_dir)
     model = str(model or model_path())
     pipe, judge = load_pipeline(model), load_judge(model)
     base_unet = pipe.unet

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-FOLDER = "checkpoints"
+from bierase.erasing.outputs import CHECKPOINTS as FOLDER
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Checkpoint:
     optimizer: dict
     rng_state: torch.Tensor
     history: list[dict[str, float]]
+    segments: list[dict]  # provenance: which steps ran with which resumable options (one entry per start)
 
 
 def save_checkpoint(output_dir: Path, checkpoint: Checkpoint) -> Path:
@@ -42,7 +43,9 @@ def save_checkpoint(output_dir: Path, checkpoint: Checkpoint) -> Path:
     )
     save_file({"rng_state": checkpoint.rng_state}, tmp / "rng.safetensors")
     torch.save(checkpoint.optimizer, tmp / "optimizer.pt")
-    (tmp / "state.json").write_text(json.dumps({"step": checkpoint.step, "history": checkpoint.history}))
+    (tmp / "state.json").write_text(
+        json.dumps({"step": checkpoint.step, "history": checkpoint.history, "segments": checkpoint.segments})
+    )
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     for old in root.glob("step-*"):
@@ -64,4 +67,5 @@ def load_checkpoint(folder: Path) -> Checkpoint:
         optimizer=torch.load(folder / "optimizer.pt", weights_only=True),
         rng_state=load_file(folder / "rng.safetensors")["rng_state"],
         history=state["history"],
+        segments=state.get("segments", []),
     )

@@ -1,4 +1,4 @@
-"""The joint ``[text ; image]`` conditions of Bi-Erasing.
+"""The joint ``[text ; image]`` conditions the trained methods evaluate their UNets on.
 
 Text goes through the pipeline's own ``encode_prompt``; images through the
 IP-Adapter image encoder once, up front (they never change during training).
@@ -9,26 +9,16 @@ forward pass, exactly as at inference, through diffusers' ``load_ip_adapter``.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 
-@dataclass
-class TextConditions:
-    empty: torch.Tensor  # (1, L, D)
-    negative: torch.Tensor
-    positive: torch.Tensor
-
-
 @torch.no_grad()
-def encode_texts(pipe, concept: str, positive_concept: str) -> TextConditions:
-    def one(prompt: str) -> torch.Tensor:
-        return pipe.encode_prompt(prompt, pipe.device, 1, False)[0]
-
-    return TextConditions(empty=one(""), negative=one(concept), positive=one(positive_concept))
+def encode_texts(pipe, prompts: dict[str, list[str]]) -> dict[str, torch.Tensor]:
+    """``{key: (n, L, D)}`` text states, each key's prompts in one ``encode_prompt`` call."""
+    return {key: encode_prompts(pipe, texts) for key, texts in prompts.items()}
 
 
 @torch.no_grad()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import torch
 
-from bierase.errors import UserError
+from bierase.erasing.parameters import IMAGE_BRANCH
+from bierase.errors import UserError, first_line
 from bierase.toyworld.load import check_pipeline_folder, quiet_loading
 
 
@@ -28,7 +29,7 @@ def load_base_pipeline(path: str, device: torch.device):
             pipe = StableDiffusionPipeline.from_pretrained(path, safety_checker=None, requires_safety_checker=False)
     except (OSError, ValueError, RuntimeError) as error:
         raise UserError(
-            f"could not load the pipeline {path} ({_first_line(error)}); check the path or hub id"
+            f"could not load the pipeline {path} ({first_line(error)}); check the path or hub id"
         ) from error
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
@@ -50,7 +51,7 @@ def attach_ip_adapter(pipe, source: str, subfolder: str, weight_name: str) -> No
         with quiet_loading():
             pipe.load_ip_adapter(source, subfolder=subfolder, weight_name=weight_name)
     except (OSError, ValueError, RuntimeError, KeyError) as error:
-        raise UserError(f"could not load the IP-Adapter from {source} ({_first_line(error)})") from error
+        raise UserError(f"could not load the IP-Adapter from {source} ({first_line(error)})") from error
     if pipe.image_encoder is None:
         raise UserError(
             f"the IP-Adapter from {source} came without an image encoder; put image_encoder/ beside its weights"
@@ -64,9 +65,21 @@ def load_clipseg(source: str):
         with quiet_loading():
             return CLIPSegForImageSegmentation.from_pretrained(source).eval(), CLIPSegProcessor.from_pretrained(source)
     except (OSError, ValueError) as error:
-        raise UserError(f"could not load the segmenter {source} ({_first_line(error)}); pass --segmenter") from error
+        raise UserError(f"could not load the segmenter {source} ({first_line(error)}); pass --segmenter") from error
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def check_init_unet(folder: str) -> None:
+    if folder and not (Path(folder) / "config.json").is_file():
+        raise UserError(f"--init_unet {folder} is not a diffusers unet/ folder (no config.json)")
+
+
+def load_init_unet(student: torch.nn.Module, folder: str) -> None:
+    """Start the student from an already erased UNet (Co-Erasing starts from ESD's); strict on every key
+    but the IP-Adapter branch, which a plain UNet does not have."""
+    from diffusers import UNet2DConditionModel
+
+    erased = UNet2DConditionModel.from_pretrained(folder).state_dict()
+    missing, unexpected = student.load_state_dict(erased, strict=False)
+    leftover = [k for k in missing if not IMAGE_BRANCH.search(k)]
+    if leftover or unexpected:
+        raise UserError(f"--init_unet {folder} does not match the base UNet ({(leftover + unexpected)[0]} ...)")

@@ -10,9 +10,9 @@ import re
 
 import torch
 
+from bierase.erasing.training_config import TRAIN_METHODS
 from bierase.errors import UserError
 
-TRAIN_METHODS = ("full", "xattn", "noxattn", "selfattn")
 IMAGE_BRANCH = re.compile(r"(^encoder_hid_proj\.|\.to_[kv]_ip\.)")
 
 # ESD's "noxattn" leaves out cross-attention and, in CompVis naming, the time

@@ -50,6 +50,7 @@ PROTOCOL = "toyworld-erasure/v2"
 SEED = 7_000_000  # evaluation prompt sets draw their specs and image seeds from here; training never does
 DEV_SEED = 8_000_000  # development prompt sets: the only ones defaults were tuned on
 RETAIN_SEED = 9_000_000  # preservation prompts a trainer may keep (``retain_prompts``): never evaluated on
+SAMPLING = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)  # how the protocol generates its images
 
 
 @dataclass

@@ -1,18 +1,23 @@
-"""The erasure methods selectable with ``--method``, each a sub-package with a config and a run function."""
+"""The erasure methods selectable with ``--method``: one line each, naming the method's package.
+
+A package exposes ``Config`` (its options dataclass) and either ``objective.objective(config)`` (a
+trained method: its terms, run by the shared trainer) or ``method.erase(config)`` (a closed form, UCE).
+Nothing heavy is imported until a method runs, so the CLI parsers stay light.
+"""
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
 
+from bierase.erasing.training_config import TrainingConfig
 from bierase.errors import UserError
 
-# method name -> (module, config class name, function that runs it)
 METHODS = {
-    "bi-erasing": ("bierase.methods.bi_erasing.config", "BiErasingConfig"),
-    "esd": ("bierase.methods.esd.config", "ESDConfig"),
-    "co-erasing": ("bierase.methods.co_erasing.config", "CoErasingConfig"),
-    "uce": ("bierase.methods.uce.config", "UCEConfig"),
+    "bi-erasing": "bierase.methods.bi_erasing",
+    "esd": "bierase.methods.esd",
+    "co-erasing": "bierase.methods.co_erasing",
+    "uce": "bierase.methods.uce",
 }
 
 
@@ -23,16 +28,22 @@ def check_method(name: str) -> str:
 
 
 def config_class(name: str) -> type:
-    module, cls = METHODS[check_method(name)]
-    return getattr(importlib.import_module(module), cls)
+    return importlib.import_module(METHODS[check_method(name)]).Config
+
+
+def method_of(config) -> str:
+    """The method a config object is for."""
+    for name in METHODS:
+        if type(config) is config_class(name):
+            return name
+    raise UserError(f"{type(config).__name__} is no method's config; use one of bierase's config classes")
 
 
 def run_method(name: str, config) -> Path:
-    """Erase with ``config``; the trained methods share Bi-Erasing's trainer, UCE is closed form."""
-    if check_method(name) == "uce":
-        from bierase.methods.uce.method import erase as uce_erase
+    """Erase with ``config``: a trained method through the shared trainer, a closed form by itself."""
+    package = METHODS[check_method(name)]
+    if isinstance(config, TrainingConfig):
+        from bierase.erasing.run import erase
 
-        return uce_erase(config)
-    from bierase.methods.bi_erasing.trainer import erase
-
-    return erase(config, method=name)
+        return erase(config, importlib.import_module(f"{package}.objective").objective(config), name)
+    return importlib.import_module(f"{package}.method").erase(config)

@@ -1,4 +1,4 @@
-"""Co-Erasing's text-guided refinement: the formula, the hook on a real IP-Adapter UNet, and a run."""
+"""Co-Erasing: its objective, its text-guided refinement (the formula, the hook on a real IP-Adapter UNet), a run."""
 
 import json
 import math
@@ -8,7 +8,6 @@ import torch
 from diffusers import StableDiffusionPipeline
 from safetensors.torch import load_file
 
-from bierase.errors import UserError
 from bierase.methods.co_erasing.refinement import attach_refinement, refine
 
 
@@ -56,8 +55,14 @@ def test_co_erasing_with_refinement_trains_on_other_image_tokens(smoke_world, tm
     assert any(not torch.allclose(plain[k], refined[k]) for k in plain)
 
 
-def test_refinement_with_a_positive_branch_is_refused():
-    from bierase.methods.bi_erasing import BiErasingConfig
+def test_the_objective_is_esds_equation_on_the_negative_images():
+    from bierase.erasing.objective import Condition
+    from bierase.methods.co_erasing import CoErasingConfig
+    from bierase.methods.co_erasing.objective import objective
 
-    with pytest.raises(UserError, match="--lambda_pos 0"):
-        BiErasingConfig(text_guided_refinement=True)
+    (term,) = objective(CoErasingConfig(eta_neg=1.0))
+    assert term.teacher == (Condition("empty", "negative"), Condition("concept", "negative"))
+    assert term.student == (Condition("concept", "negative"),)
+    teacher = torch.tensor([[1.0, 1.0], [2.0, 0.0]])  # target 1 - (2 - 1), 1 - (0 - 1) = [0, 2]
+    assert term.loss(torch.tensor([[0.0, 0.0]]), teacher, step=0).total.item() == pytest.approx(2.0)
+    assert not hasattr(CoErasingConfig(), "lambda_pos")  # one branch: nothing to weigh it against

@@ -8,8 +8,9 @@ from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 from safetensors.torch import load_file
 
 from bierase.errors import UserError
-from bierase.methods.uce import UCEConfig, closed_form_edit, erase
-from bierase.methods.uce.method import cross_attention_projections, token_pairs, word_count
+from bierase.methods.uce import UCEConfig
+from bierase.methods.uce.edit import closed_form_edit
+from bierase.methods.uce.method import cross_attention_projections, erase, token_pairs, word_count
 
 # --- the pure edit --------------------------------------------------------------------------------
 
@@ -107,7 +108,9 @@ def test_vectors_are_paired_at_eos():
     (dict(tokens="eos"), "all, words_eos"),
     (dict(concept="a, b, c", positive_concept="x, y"), "one guide for all or one per concept"),
     (dict(concept="nude, naked", preserve_concepts=["naked"]), "both erased and preserved"),
-    (dict(preserve_concepts="red"), "list of prompts"),
+    (dict(preserve_concepts="red"), "must be a list"),
+    (dict(preserve_concepts=[3]), "must be a string"),
+    (dict(seed=2**64), "--seed .* <= 4294967295"),
 ])  # fmt: skip
 def test_invalid_values_name_the_fix(bad, message):
     with pytest.raises(UserError, match=message):

@@ -1,6 +1,11 @@
-"""Bi-Erasing (arXiv 2512.13039): bidirectional, image-guided concept erasure."""
+"""Bi-Erasing (arXiv 2512.13039): bidirectional, image-guided concept erasure.
+
+A negative branch pushes the concept away and a positive branch guides to a safe alternative, both
+conditioned on masked reference images through IP-Adapter (``objective``); the shared trainer runs it.
+"""
 
 from bierase.methods.bi_erasing.config import BiErasingConfig
-from bierase.methods.bi_erasing.trainer import erase
 
-__all__ = ["BiErasingConfig", "erase"]
+Config = BiErasingConfig
+
+__all__ = ["BiErasingConfig", "Config"]

@@ -1,12 +1,10 @@
 """Co-Erasing (ICML 2025): text + image condition, negative branch only.
 
-Bi-Erasing's reference code is a fork of it; here it is Bi-Erasing with the
-positive branch off, so the comparison isolates that branch.
+Bi-Erasing's reference code is a fork of it; beside Bi-Erasing it isolates what the positive branch adds.
 """
 
 from bierase.methods.co_erasing.config import CoErasingConfig
 
-METHOD = "co-erasing"
 Config = CoErasingConfig
 
-__all__ = ["CoErasingConfig", "Config", "METHOD"]
+__all__ = ["CoErasingConfig", "Config"]

@@ -1,19 +1,16 @@
-"""Co-Erasing's options: Bi-Erasing's with the positive branch at zero."""
+"""Co-Erasing's options: the shared training and reference-image options, and its text-guided refinement."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from bierase.errors import UserError
-from bierase.methods.bi_erasing.config import BiErasingConfig
+from bierase.erasing.options import option
+from bierase.erasing.reference_config import ReferenceConfig
 
 
 @dataclass
-class CoErasingConfig(BiErasingConfig):
-    lambda_neg: float = field(default=1.0, metadata={"help": "weight of the negative (image + text) branch"})
-    lambda_pos: float = field(default=0.0, metadata={"help": "Co-Erasing has no positive branch"})
-
-    def validate(self) -> None:
-        super().validate()
-        if self.lambda_pos or not self.image_conditioning:
-            raise UserError("--method co-erasing is the negative image+text branch only; use bi-erasing or esd")
+class CoErasingConfig(ReferenceConfig):
+    HELP_COMMAND = "bierase erase --method co-erasing --help"
+    text_guided_refinement: bool = option(
+        "Co-Erasing's refinement: the image tokens re-read through the concept prompt's text tokens", default=False
+    )

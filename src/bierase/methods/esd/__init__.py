@@ -1,12 +1,11 @@
 """ESD (Gandikota et al., 2023): text-only negative guidance, the one-directional baseline.
 
-It is Bi-Erasing's negative branch without reference images: the same
-trainer, rollout, parameter sets and outputs, configured, not copied.
+Its student learns, on the concept's prompt, the teacher's prediction moved against the concept's
+guidance direction (``bierase.erasing.negative_guidance``); the shared trainer runs it.
 """
 
 from bierase.methods.esd.config import ESDConfig
 
-METHOD = "esd"
 Config = ESDConfig
 
-__all__ = ["ESDConfig", "Config", "METHOD"]
+__all__ = ["ESDConfig", "Config"]

@@ -1,22 +1,15 @@
-"""ESD's options: Bi-Erasing's, with the image branch off and the positive branch at zero."""
+"""ESD's options: the shared training options, with ESD-x (cross-attention only) as its parameter set."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from bierase.errors import UserError
-from bierase.methods.bi_erasing.config import BiErasingConfig
+from bierase.erasing.options import redefault
+from bierase.erasing.training_config import TrainingConfig
 
 
 @dataclass
-class ESDConfig(BiErasingConfig):
-    image_conditioning: bool = field(default=False, metadata={"help": "ESD is text only"})
-    lambda_neg: float = field(default=1.0, metadata={"help": "weight of the negative branch"})
-    lambda_pos: float = field(default=0.0, metadata={"help": "ESD has no positive branch"})
-    mask_source: str = field(default="none", metadata={"help": "unused: ESD has no reference images"})
-    train_method: str = field(default="xattn", metadata={"help": "ESD-x (xattn), ESD-u (noxattn) or full"})
-
-    def validate(self) -> None:
-        super().validate()
-        if self.image_conditioning or self.lambda_pos:
-            raise UserError("--method esd is text-only negative guidance; use --method bi-erasing for image branches")
+class ESDConfig(TrainingConfig):
+    HELP_COMMAND = "bierase erase --method esd --help"
+    train_method: str = redefault(TrainingConfig, "train_method", "xattn",
+                                  help="parameters to train: ESD-x (xattn), ESD-u (noxattn) or full")  # fmt: skip

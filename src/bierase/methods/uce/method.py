@@ -38,7 +38,8 @@ from pathlib import Path
 import torch
 
 from bierase.erasing.model_loading import check_model_source, load_base_pipeline
-from bierase.erasing.outputs import CONFIG_FILE, RUN_FILE, prepare_output_dir, save_pipeline_folder
+from bierase.erasing.outputs import CONFIG_FILE, RUN_FILE, prepare_run_dir
+from bierase.erasing.saving import non_finite, save_pipeline_folder, save_unet
 from bierase.errors import UserError
 from bierase.methods.uce.config import UCEConfig
 from bierase.methods.uce.edit import closed_form_edit
@@ -56,15 +57,17 @@ class EditVectors:
 
 def check_before_loading(config: UCEConfig) -> Path:
     """Everything that can be checked without loading a model; returns the output folder."""
+    config.check_fields()
     config.validate()
     config.require_run_fields()
     check_model_source(config.pretrained_model_name_or_path)
-    return prepare_output_dir(config.output_dir, resume=False, overwrite=config.overwrite)
+    return prepare_run_dir(config.output_dir, resume=False, overwrite=config.overwrite)
 
 
 def erase(config: UCEConfig) -> Path:
     """Run UCE; returns the output folder (``unet/``, ``config.yaml``, ``bierase.json``, optionally ``pipeline/``)."""
     out = check_before_loading(config)
+    config.save_yaml(out / CONFIG_FILE, "uce")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     pipe = load_base_pipeline(config.pretrained_model_name_or_path, device)
 
@@ -72,17 +75,18 @@ def erase(config: UCEConfig) -> Path:
     vectors = edit_vectors(pipe, config)
     edited = edit_cross_attention(pipe.unet, vectors, config.erase_scale, config.preserve_scale)
     seconds = round(time.perf_counter() - started, 1)
-
-    pipe.unet.save_pretrained(out / "unet", safe_serialization=True)
-    config.save_yaml(out / CONFIG_FILE)
-    write_run_info(
+    broken = non_finite(dict(pipe.unet.named_parameters()))
+    if broken:
+        raise UserError(f"the edit left {len(broken)} non-finite weight tensors (e.g. {broken[0]}); lower the scales")
+    save_unet(pipe.unet, dict(pipe.unet.config), out)
+    if config.save_pipeline:
+        save_pipeline_folder(config.pretrained_model_name_or_path, out, lora=False)
+    write_run_info(  # last: the mark of a finished run
         out, config, name=RUN_FILE, method="uce", concept=config.concept,
         positive_concept=config.positive_concept, base_model=config.pretrained_model_name_or_path,
         weights="unet", seconds=seconds, edited_parameters=edited,
         vectors={"erase": len(vectors.erase), "preserve": len(vectors.preserve)},
     )  # fmt: skip
-    if config.save_pipeline:
-        save_pipeline_folder(config.pretrained_model_name_or_path, out, lora=False)
     return out
 
 

@@ -1,0 +1,90 @@
+"""Does a change of the code change a result? The same erasure run by two source trees, weights compared.
+
+Each configuration is written to a YAML file and run by ``bierase erase --config`` in a fresh process
+per tree (``PYTHONPATH=<tree>/src``), on the bundled toy world; the saved UNets are compared tensor by
+tensor. Used to show that a rebuild of the house changed no result, e.g. against the commit before it:
+
+    git worktree add --detach ../before <commit>
+    python benchmarks/same_weights.py --before ../before/src [--steps 20]
+
+The configurations: Bi-Erasing with the demo's toy-world settings (references, CLIPSeg masks, the
+preservation term) and in the paper's form (``method_defaults(..., toy_world=False)``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+from common import parser, write
+from safetensors.torch import load_file
+
+from bierase.benchmark.plan import method_defaults
+from bierase.toyworld import model_path
+from bierase.toyworld.vocabulary import SCENARIOS
+
+HERE = Path(__file__).resolve().parents[1] / "src"
+WEIGHTS = Path("unet") / "diffusion_pytorch_model.safetensors"
+
+
+def configurations(steps: int) -> dict[str, dict]:
+    scenario = SCENARIOS["nudity"]
+    common = {"pretrained_model_name_or_path": str(model_path()), "checkpointing_steps": 0}
+    return {
+        "toy-world settings": {**method_defaults("bi-erasing", scenario, steps, 32), **common},
+        "paper form": {**method_defaults("bi-erasing", scenario, steps, 32, toy_world=False), **common},
+    }
+
+
+def run(src: Path, options: dict, out: Path) -> Path:
+    if (out / "bierase.json").is_file():  # a finished run in --work_dir is reused
+        return out / WEIGHTS
+    config = out.with_suffix(".yaml")
+    config.write_text(yaml.safe_dump(options))
+    env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "bierase.cli.main", "erase", "--config", str(config), "--output_dir", str(out)]
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    return out / WEIGHTS
+
+
+def max_difference(a: Path, b: Path) -> float:
+    left, right = load_file(a), load_file(b)
+    if set(left) != set(right):
+        raise SystemExit(f"{a} and {b} hold different tensors")
+    return max(float((left[k].double() - right[k].double()).abs().max()) for k in left)
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--before", type=Path, required=True, help="the src/ folder of the other tree")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--work_dir", type=Path, default=None, help="keep the runs here, and reuse finished ones")
+    p.add_argument("--only_before", action="store_true", help="run the other tree's side only (to reuse later)")
+    args = p.parse_args()
+    steps = 3 if args.quick else args.steps
+    figures: dict = {"steps": steps, "before": str(args.before.resolve()), "after": str(HERE)}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work_dir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for name, options in configurations(steps).items():
+            slug = name.replace(" ", "_")
+            before = run(args.before.resolve(), options, work / f"{slug}_before")
+            if args.only_before:
+                continue
+            after = run(HERE, options, work / f"{slug}_after")
+            base = load_file(model_path() / WEIGHTS)
+            trained = load_file(after)
+            moved = max(float((trained[k] - base[k]).abs().max()) for k in base)
+            figures[name] = {"max_abs_difference": max_difference(before, after), "max_abs_change_from_base": moved}
+    if args.only_before:
+        return
+    figures["max_abs_difference"] = max(v["max_abs_difference"] for v in figures.values() if isinstance(v, dict))
+    write("same_weights", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""The one trainer of every trained method: it runs an objective's terms and knows nothing of any method.
+
+One iteration: draw a step k of the N-step schedule, the noise, and the reference images and prompts
+the conditions need; roll the student out from noise to ``z_t`` (text only, the concept's prompt with
+guidance); for each term, the teacher on its conditions in one batched call (no gradient) and the
+student on its conditions in another; one optimizer step on the sum of the terms' losses. All
+randomness comes from one seeded generator whose state is checkpointed, so ``--resume`` ends at the
+same weights as an uninterrupted run. A diverging loss or non-finite weights stop the run before
+anything is saved (``divergence.RULE``).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from bierase.erasing.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint, save_checkpoint
+from bierase.erasing.conditions import encode_images, image_branch_off, unet_inputs
+from bierase.erasing.divergence import WINDOW, divergence
+from bierase.erasing.image_sets import ImageSets
+from bierase.erasing.model_loading import load_init_unet
+from bierase.erasing.objective import Condition, Losses, Term, check_terms, image_sets_of
+from bierase.erasing.parameters import lora_target_modules, select_parameters
+from bierase.erasing.rollout import check_jumps, rollout, rollout_scheduler
+from bierase.erasing.saving import non_finite
+from bierase.erasing.training_config import RESUMABLE, TrainingConfig
+from bierase.errors import UserError
+
+PER_SAMPLE_TEXTS = ("preserve",)  # texts with several prompts, one drawn per sample
+LOW_PRECISION = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class TrainingDiverged(UserError):
+    pass
+
+
+@dataclass
+class Batch:
+    """One iteration's random draws, all from the run's generator."""
+
+    k: int
+    noise: torch.Tensor
+    images: dict[str, torch.Tensor]  # reference set -> (B, D) drawn image embeddings
+    prompts: dict[str, torch.Tensor]  # per-sample text -> (B,) indices of the drawn prompts
+
+
+@dataclass
+class RunState:
+    step: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    segments: list[dict] = field(default_factory=list)  # provenance: the steps each start ran, with what
+
+
+def frozen_teacher(unet: torch.nn.Module, device: torch.device, mixed_precision: str) -> torch.nn.Module:
+    """A frozen copy of the base UNet, stored in the mixed-precision dtype when there is one.
+
+    The teacher never trains, so it needs no fp32 master weights: in bf16 it takes half the
+    memory (1.6 instead of 3.2 GiB for SD 1.5), which is what lets ``full`` fit on one GPU.
+    """
+    dtype = LOW_PRECISION.get(mixed_precision, torch.float32)
+    return copy.deepcopy(unet).to(device, dtype).eval().requires_grad_(False)
+
+
+class Trainer:
+    def __init__(
+        self, pipe, terms: list[Term], texts: dict[str, torch.Tensor], image_sets: ImageSets | None,
+        config: TrainingConfig, accelerator, method: str,
+    ):  # fmt: skip
+        check_terms(terms)
+        self.pipe, self.terms, self.texts, self.config, self.accelerator = pipe, terms, texts, config, accelerator
+        self.method = method
+        self.image_sets = image_sets
+        self.set_names = image_sets_of(terms)
+        # a UNet with an image branch answers text-only calls with it switched off and zero image embeddings
+        self.image_dim = image_sets.embeds[self.set_names[0]].shape[1] if image_sets else None
+        device = accelerator.device
+        teacher_device = torch.device(config.teacher_device) if config.teacher_device else device
+        self.teacher = frozen_teacher(pipe.unet, teacher_device, config.mixed_precision)
+        student = pipe.unet
+        if config.init_unet:
+            load_init_unet(student, config.init_unet)
+        if config.lora_rank:
+            from peft import LoraConfig
+
+            student.requires_grad_(False)
+            lora = LoraConfig(
+                r=config.lora_rank, lora_alpha=config.lora_rank, init_lora_weights="gaussian",
+                target_modules=lora_target_modules(config.train_method),
+            )  # fmt: skip
+            student.add_adapter(lora)
+            params = [p for p in student.parameters() if p.requires_grad]
+        else:
+            params = list(select_parameters(student, config.train_method).values())
+        for term in terms:
+            term.prepare(self.teacher, student, texts)
+        if config.gradient_checkpointing:
+            student.enable_gradient_checkpointing()
+        # on a GPU, fused Adam: the default (foreach) one holds a temporary the size of the trained parameters at
+        # each step (+3.2 GiB for SD 1.5 `full`), which would break its 16 GiB budget
+        optimizer = torch.optim.Adam(params, lr=config.learning_rate, fused=device.type == "cuda")
+        self.student, self.optimizer = accelerator.prepare(student, optimizer)
+        self.scheduler = rollout_scheduler(pipe.scheduler.config, config.ddim_steps)
+        if config.rollout_steps:
+            check_jumps(self.scheduler)  # before the first step, not at the first deep rollout
+        self.generator = torch.Generator().manual_seed(config.seed)
+        size = pipe.unet.config.sample_size
+        self.latent_shape = (config.train_batch_size, pipe.unet.config.in_channels, size, size)
+
+    # -- one iteration ---------------------------------------------------------------------------
+    def draw(self) -> Batch:
+        g, b, cfg = self.generator, self.config.train_batch_size, self.config
+        k = int(torch.randint(cfg.ddim_steps, (1,), generator=g))
+        noise = torch.randn(self.latent_shape, generator=g)
+        sizes = {name: len(self.image_sets.embeds[name]) for name in self.set_names}
+        images = {name: self._embeds(name, torch.randint(sizes[name], (b,), generator=g)) for name in self.set_names}
+        # drawn every step, used only with --embedding_noise: the random stream never depends on its value
+        noises = {name: torch.randn(images[name].shape, generator=g) for name in self.set_names}
+        if getattr(cfg, "embedding_noise", 0.0):
+            images = {name: images[name] + cfg.embedding_noise * noises[name] for name in self.set_names}
+        # drawn last: runs without per-sample texts keep their random stream
+        prompts = {
+            key: torch.randint(len(self.texts[key]), (b,), generator=g) for key in PER_SAMPLE_TEXTS if key in self.texts
+        }
+        return Batch(k, noise, images, prompts)
+
+    def _embeds(self, name: str, index: torch.Tensor) -> torch.Tensor:
+        if self.config.cache_embeddings:
+            return self.image_sets.embeds[name][index]
+        images = self.image_sets.images[name]
+        return encode_images(self.pipe, [images[i] for i in index.tolist()], progress=False)
+
+    def _text(self, key: str, batch: Batch) -> torch.Tensor:
+        table = self.texts[key]
+        if key in batch.prompts:
+            return table[batch.prompts[key].to(table.device)]
+        return table.expand(self.config.train_batch_size, -1, -1)
+
+    def _eps(self, model, z: torch.Tensor, t: torch.Tensor, texts: list, images: list | None) -> torch.Tensor:
+        """The model on several conditions sharing ``z`` and ``t``: one batched call, or one call each."""
+        weight = next(model.parameters())
+        z, t = z.to(weight.device, weight.dtype), t.to(weight.device)
+        texts = [text.to(weight.device, weight.dtype) for text in texts]
+        images = None if images is None else [image.to(weight.device, weight.dtype) for image in images]
+        if self.config.batched_calls:
+            image = None if images is None else torch.cat(images)
+            return model(z.repeat(len(texts), 1, 1, 1), t, **unet_inputs(torch.cat(texts), image)).sample
+        outs = [
+            model(z, t, **unet_inputs(text, None if images is None else images[i])).sample
+            for i, text in enumerate(texts)
+        ]
+        return torch.cat(outs)
+
+    def predict(self, model, conditions: tuple[Condition, ...], z, t, batch: Batch, grad: bool) -> torch.Tensor:
+        """``model`` on ``conditions``, stacked along dim 0; text-only conditions with the image branch off.
+
+        Without ``grad`` (the teacher) the call runs under inference mode and returns an ordinary tensor.
+        """
+        device = self.accelerator.device
+        texts = [self._text(c.text, batch) for c in conditions]
+        if conditions[0].image is not None:
+            images, branch = [batch.images[c.image].to(device) for c in conditions], nullcontext()
+        elif self.image_dim is not None:
+            zeros = torch.zeros(self.config.train_batch_size, self.image_dim)
+            images, branch = [zeros] * len(conditions), image_branch_off(self.accelerator.unwrap_model(model))
+        else:
+            images, branch = None, nullcontext()
+        with branch:
+            if not grad:
+                with torch.inference_mode(), self.accelerator.autocast():
+                    out = self._eps(model, z, t, texts, images).float().to(device)
+                return out.clone()  # an inference-mode tensor cannot enter autograd; a clone is an ordinary one
+            with self.accelerator.autocast():
+                return self._eps(model, z, t, texts, images)
+
+    def rollout_predictor(self):
+        """The student, text-only with the concept prompt and guidance: the image branch is switched off."""
+        cfg = self.config
+        text = torch.cat([self.texts["empty"], self.texts["concept"]])
+        no_image = None if self.image_dim is None else torch.zeros(2, self.image_dim, device=self.accelerator.device)
+
+        def predict(latents: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            n = len(latents)
+            image = None if no_image is None else no_image.repeat_interleave(n, 0)
+            inputs = unet_inputs(text.repeat_interleave(n, 0), image)
+            with self.accelerator.autocast():
+                eps = self.student(torch.cat([latents, latents]), t, **inputs).sample.float()
+            uncond, cond = eps.chunk(2)
+            return uncond + cfg.rollout_guidance * (cond - uncond)
+
+        return predict
+
+    def rollout(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg, noise = self.config, batch.noise.to(self.accelerator.device)
+        # the rollout is text-only: no image tokens leak into it (without images there is no branch to switch off)
+        with image_branch_off(self.accelerator.unwrap_model(self.student)):
+            return rollout(self.rollout_predictor(), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps)
+
+    def losses(self, batch: Batch, step: int) -> Losses:
+        z, t = self.rollout(batch)
+        z = z.clone()  # made under inference mode (no autograd bookkeeping): a clone may enter the student's graph
+        total, parts = None, {}
+        for term in self.terms:
+            teacher = self.predict(self.teacher, term.teacher, z, t, batch, grad=False)
+            student = self.predict(self.student, term.student, z, t, batch, grad=True)
+            losses = term.loss(student, teacher, step)
+            total = losses.total if total is None else total + losses.total
+            parts.update(losses.parts)
+        return Losses(total, parts)
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def trainable(self) -> dict[str, torch.Tensor]:
+        model = self.accelerator.unwrap_model(self.student)
+        return {name: p for name, p in model.named_parameters() if p.requires_grad}
+
+    def check_finite(self, out: Path, step: int) -> None:
+        bad = non_finite(self.trainable())
+        if bad:
+            raise TrainingDiverged(
+                self.diverged(f"{len(bad)} weight tensors are not finite (e.g. {bad[0]})", step, out)
+            )
+
+    def checkpoint(self, out: Path, state: RunState) -> Path:
+        """A checkpoint of weights known to be finite: the last one is always good to resume from."""
+        self.check_finite(out, state.step)
+        state.segments[-1]["to_step"] = state.step
+        saved = Checkpoint(state.step, self.trainable(), self.optimizer.state_dict(), self.generator.get_state(),
+                           state.history, state.segments)  # fmt: skip
+        return save_checkpoint(out, saved)
+
+    def diverged(self, reason: str, step: int, out: Path) -> str:
+        kept = latest_checkpoint(out)
+        where = f"it continues from {kept}" if kept else "it starts again from step 0, keeping the references"
+        return (
+            f"training diverged at step {step}: {reason}; nothing was saved as a result. "
+            f"Lower --learning_rate and pass --resume ({where})"
+        )
+
+    def restore(self, out: Path, finished: bool) -> RunState:
+        folder = latest_checkpoint(out)
+        if folder is None:
+            return RunState()  # a run that failed before its first checkpoint starts again from step 0
+        saved = load_checkpoint(folder)
+        cfg = self.config
+        if saved.step > cfg.max_train_steps or (finished and saved.step == cfg.max_train_steps):
+            raise UserError(
+                f"--resume: the run in {out} is at step {saved.step}; give a --max_train_steps above it to train further"
+            )
+        params = self.trainable()
+        if set(saved.trainable) != set(params):
+            raise UserError(f"--resume: {folder} was trained with other parameters; resume with the same options")
+        with torch.no_grad():
+            for name, value in saved.trainable.items():
+                params[name].copy_(value)
+        self.optimizer.load_state_dict(saved.optimizer)
+        for group in self.optimizer.param_groups:  # a new --learning_rate applies from here on, for real
+            group["lr"] = cfg.learning_rate
+        self.generator.set_state(saved.rng_state)
+        return RunState(saved.step, saved.history, saved.segments)
+
+    # -- the loop ------------------------------------------------------------------------------
+    def train(self, out: Path, finished: bool = False) -> RunState:
+        cfg = self.config
+        state = self.restore(out, finished) if cfg.resume else RunState()
+        state.segments.append(
+            {"from_step": state.step, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+             **{name: getattr(cfg, name) for name in RESUMABLE if name not in ("resume", "overwrite")}}
+        )  # fmt: skip
+        self.student.train()
+        bar = tqdm(range(state.step, cfg.max_train_steps), desc=self.method, initial=state.step,
+                   total=cfg.max_train_steps)  # fmt: skip
+        for step in bar:
+            losses = self.losses(self.draw(), step)
+            value = float(losses.total.detach())
+            reason = divergence(value, [h["loss"] for h in state.history[-WINDOW:]])
+            if reason:
+                raise TrainingDiverged(self.diverged(reason, step, out))
+            self.accelerator.backward(losses.total)
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            state.step = step + 1
+            record = {"step": state.step, "loss": value, **{k: float(v.detach()) for k, v in losses.parts.items()}}
+            state.history.append(record)
+            bar.set_postfix({name.replace("loss", "L"): f"{v:.4f}" for name, v in record.items() if name != "step"})
+            if cfg.checkpointing_steps and state.step % cfg.checkpointing_steps == 0:
+                self.checkpoint(out, state)
+        self.checkpoint(out, state)
+        return state
