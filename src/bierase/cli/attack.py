@@ -83,35 +83,36 @@ def _stable_diffusion(args: argparse.Namespace) -> dict:
 
 def _toy_world(args: argparse.Namespace) -> dict:
     import json
-    from pathlib import Path
 
     from bierase.errors import UserError
     from bierase.evaluation.attack import AttackConfig, run_attack
     from bierase.evaluation.toyworld_cli import scenario_for
+    from bierase.folders import check_writable
+    from bierase.generation import unet_folder
+    from bierase.toyworld.load import check_pipeline_folder
 
     scenario = scenario_for(args.concept)
-    out = Path(args.output_dir)
+    out = check_writable(args.output_dir)
     if (out / "metrics.json").exists():
         raise UserError(f"{out / 'metrics.json'} already exists; choose another --output_dir")
     if args.lora:
         raise UserError("--lora is for --prompts (Stable Diffusion); the toy-world attack takes --unet")
-    if args.unet and not (Path(args.unet) / "config.json").is_file():
-        raise UserError(f"--unet {args.unet} is not a diffusers unet/ folder (no config.json)")
+    check_pipeline_folder(args.pretrained_model_name_or_path)
+    unet = unet_folder(args.unet) if args.unet else None
 
     from diffusers import UNet2DConditionModel
 
+    from bierase.evaluation.toyworld import SAMPLING
     from bierase.runinfo import versions
-    from bierase.sampling import SamplingConfig
     from bierase.toyworld import load_judge, load_pipeline
 
     original = load_pipeline(args.pretrained_model_name_or_path)
     erased = load_pipeline(args.pretrained_model_name_or_path)
-    if args.unet:
-        erased.register_modules(unet=UNet2DConditionModel.from_pretrained(args.unet))
+    if unet:
+        erased.register_modules(unet=UNet2DConditionModel.from_pretrained(unet))
     config = AttackConfig(prompts=args.num_prompts, prefix_words=args.prefix_words, steps=args.attack_steps,
                           seed=args.seed)  # fmt: skip
-    sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
-    metrics = run_attack(erased, original, load_judge(args.pretrained_model_name_or_path), scenario, config, sampling)
+    metrics = run_attack(erased, original, load_judge(args.pretrained_model_name_or_path), scenario, config, SAMPLING)
     metrics.update(model=args.pretrained_model_name_or_path, unet=args.unet, versions=versions())
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

@@ -16,7 +16,8 @@ def add_parser(subparsers) -> None:
         "--run", action="append", default=None, dest="runs",
         help="run only this method or method:config of the plan, e.g. esd or bi-erasing:no-mask (repeatable)",
     )  # fmt: skip
-    parser.add_argument("--model", default=None, help="toy world folder (default: the bundled one)")
+    parser.add_argument("--pretrained_model_name_or_path", default=None,
+                        help="toy world folder (default: the bundled one)")  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from bierase.evaluation.toyworld import PROTOCOL
     from bierase.report import html, sections
 
-    rows = run_benchmark(args.output_dir, args.quick, args.model, args.scenario, args.runs)
+    rows = run_benchmark(args.output_dir, args.quick, args.pretrained_model_name_or_path, args.scenario, args.runs)
     print(f"protocol {PROTOCOL}")
     print(table(rows))
     page = html.page("bierase benchmark", [sections.benchmark(rows, PROTOCOL, table(rows))])

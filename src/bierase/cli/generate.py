@@ -7,14 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from bierase.cli.options import non_negative_float, positive_int
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; give an integer >= 0")
-    return value
+from bierase.cli.options import MODEL_HELP, non_negative_float, non_negative_int, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -24,7 +17,7 @@ def add_parser(subparsers) -> None:
         description="One image per prompt row, named <case_number>.png, seeded by the row; "
         "rerun the same command to resume. Use `accelerate launch -m bierase.cli.main generate ...` for several GPUs.",
     )
-    parser.add_argument("--pretrained_model_name_or_path", required=True, help="base pipeline: folder or hub id")
+    parser.add_argument("--pretrained_model_name_or_path", required=True, help=f"base {MODEL_HELP}")
     erased = parser.add_mutually_exclusive_group()
     erased.add_argument("--unet", default=None, help="erased UNet folder (or an erasure's output folder)")
     erased.add_argument("--lora", default=None, help="erased LoRA .safetensors (or the folder holding it)")

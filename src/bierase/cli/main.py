@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bierase import __version__
 from bierase.cli import attack, benchmark, demo, erase, evaluate, generate, report, toyworld
 from bierase.errors import UserError
 
@@ -26,19 +27,25 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Every subcommand's parser; ``erase``'s holds the options of the method ``argv`` names."""
     parser = argparse.ArgumentParser(
         prog="bierase",
         description="Bi-Erasing: erase concepts from Stable Diffusion pipelines (diffusers layout).",
     )
+    parser.add_argument("--version", action="version", version=f"bierase {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS.values():
-        module.add_parser(subparsers)
+    for name, module in COMMANDS.items():
+        if name == "erase":
+            module.add_parser(subparsers, method=erase.requested_method(argv))
+        else:
+            module.add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

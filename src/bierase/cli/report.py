@@ -46,9 +46,14 @@ def check(args: argparse.Namespace) -> None:
         raise UserError(f"--benchmark {args.benchmark} has no results.json; pass a `bierase benchmark` folder")
     for file in args.metrics:
         try:
-            json.loads(Path(file).read_text())
+            metrics = json.loads(Path(file).read_text())
         except (OSError, ValueError) as error:
             raise UserError(f"--metrics {file} is not a readable JSON file ({type(error).__name__})") from error
+        if not isinstance(metrics, dict) or "protocol" not in metrics:
+            raise UserError(
+                f"--metrics {file} is not a metrics.json (a JSON object with a protocol); "
+                "pass the files `bierase evaluate` or `bierase attack` wrote"
+            )
 
 
 def run(args: argparse.Namespace) -> int:

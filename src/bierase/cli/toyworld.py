@@ -21,16 +21,18 @@ def add_parser(subparsers) -> None:
     build.set_defaults(run=run_build)
 
     measure = commands.add_parser("measure", help="measure a built world's quality again and rewrite its card")
-    measure.add_argument("--model", required=True, help="a folder written by `bierase toyworld build`")
+    measure.add_argument("--pretrained_model_name_or_path", required=True,
+                         help="a folder written by `bierase toyworld build`")  # fmt: skip
     measure.set_defaults(run=run_measure)
 
     generate = commands.add_parser("generate", help="generate images from prompts with a toy-world pipeline")
     generate.add_argument("--prompt", action="append", required=True, help="a prompt; repeat for several")
     generate.add_argument("--output_dir", type=new_or_empty_dir, required=True)
-    generate.add_argument("--model", default=None, help="pipeline folder (default: the bundled toy world)")
+    generate.add_argument("--pretrained_model_name_or_path", default=None,
+                          help="pipeline folder (default: the bundled toy world)")  # fmt: skip
     generate.add_argument("--num_images", type=positive_int, default=4, help="images per prompt")
     generate.add_argument("--seed", type=int, default=0, help="seed of the first image; the others count up")
-    generate.add_argument("--steps", type=positive_int, default=30, help="sampling steps")
+    generate.add_argument("--num_inference_steps", type=positive_int, default=30, help="sampling steps")
     generate.add_argument("--guidance_scale", type=non_negative_float, default=4.0)
     generate.set_defaults(run=run_generate)
 
@@ -61,7 +63,7 @@ def run_build(args: argparse.Namespace) -> int:
 def run_measure(args: argparse.Namespace) -> int:
     from bierase.toyworld.build import remeasure
 
-    quality = remeasure(args.model)
+    quality = remeasure(args.pretrained_model_name_or_path)
     print(", ".join(f"{k}={v:.3g}" for k, v in quality.items()))
     return 0
 
@@ -70,12 +72,14 @@ def run_generate(args: argparse.Namespace) -> int:
     from bierase.images import save_grid, save_images
     from bierase.runinfo import write_run_info
     from bierase.sampling import SamplingConfig, generate
-    from bierase.toyworld import load_pipeline
+    from bierase.toyworld import load_pipeline, model_path
+    from bierase.toyworld.words import warn_unknown_words
 
-    pipe = load_pipeline(args.model)  # checks the folder before any sampling
+    pipe = load_pipeline(args.pretrained_model_name_or_path)  # checks the folder before any sampling
+    warn_unknown_words(args.prompt, args.pretrained_model_name_or_path or model_path())
     prompts = [p for p in args.prompt for _ in range(args.num_images)]
     seeds = [args.seed + i for i in range(len(prompts))]
-    sampling = SamplingConfig(num_inference_steps=args.steps, guidance_scale=args.guidance_scale)
+    sampling = SamplingConfig(num_inference_steps=args.num_inference_steps, guidance_scale=args.guidance_scale)
     images = generate(pipe, prompts, seeds, sampling)
     names = [f"{i:04d}_seed{s}.png" for i, s in enumerate(seeds)]
     save_images(images, names, args.output_dir)
