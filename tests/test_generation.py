@@ -148,7 +148,8 @@ def test_an_erased_unet_or_lora_changes_the_images(smoke_world, tmp_path):
     unet = UNet2DConditionModel.from_pretrained(smoke_world / "unet")
     with torch.no_grad():
         unet.conv_out.bias += 0.5
-    unet.save_pretrained(tmp_path / "erased" / "unet")  # an erasure's output folder holds unet/
+    unet.save_pretrained(tmp_path / "erased" / "unet")  # an erasure's output folder holds unet/ ...
+    (tmp_path / "erased" / "bierase.json").write_text('{"weights": "unet"}')  # ... and, once finished, its record
     assert (
         run_generate(smoke_world, tmp_path / "p.csv", tmp_path / "u", "--limit", "1", "--unet", tmp_path / "erased")
         == 0

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from bierase.errors import UserError
+from bierase.erasing.outputs import erased_weights
+from bierase.errors import UserError, first_line
 from bierase.prompts import PromptRow, read_prompt_csv, resolve_prompt_csv
 
 DEFAULT_GUIDANCE = 7.5
@@ -210,9 +211,9 @@ def load_pipeline(config: GenerationConfig, device):
             if lora_file is not None:
                 pipe.load_lora_weights(str(lora_file.parent), weight_name=lora_file.name)
     except (OSError, ValueError, RuntimeError, KeyError) as error:
-        text = str(error).strip()
-        first = text.splitlines()[0] if text else type(error).__name__
-        raise UserError(f"could not load the pipeline {source} ({first}); check the paths or hub id") from error
+        raise UserError(
+            f"could not load the pipeline {source} ({first_line(error)}); check the paths or hub id"
+        ) from error
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 
@@ -226,26 +227,26 @@ def check_sources(config: GenerationConfig) -> tuple[Path | None, Path | None]:
     if config.unet and config.lora:
         raise UserError("--unet and --lora both given; pass the erased UNet or the LoRA, not both")
     check_model_source(config.pretrained_model_name_or_path)
-    return (_unet_folder(config.unet) if config.unet else None, _lora_file(config.lora) if config.lora else None)
+    return (unet_folder(config.unet) if config.unet else None, lora_file(config.lora) if config.lora else None)
 
 
-def _unet_folder(path: str) -> Path:
-    """``--unet`` may be the UNet folder or an erasure's output folder holding ``unet/``."""
-    folder = Path(path)
-    for candidate in (folder, folder / "unet"):
-        if (candidate / "config.json").is_file():
-            return candidate
-    raise UserError(f"--unet {folder} holds no UNet (no config.json); pass the unet/ folder an erasure wrote")
+def unet_folder(path: str) -> Path:
+    """``--unet`` may be the UNet folder or an erasure's output folder holding a finished run's ``unet/``."""
+    kind, weights = erased_weights(path, "--unet")
+    if kind == "lora":
+        raise UserError(f"--unet {path} holds a LoRA ({weights.name}); pass it with --lora {path}")
+    return weights
 
 
-def _lora_file(path: str) -> Path:
-    """``--lora`` may be the weights file or the folder holding ``pytorch_lora_weights.safetensors``."""
+def lora_file(path: str) -> Path:
+    """``--lora`` may be the weights file or an erasure's output folder holding a finished run's LoRA."""
     file = Path(path)
-    if file.is_dir():
-        file = file / "pytorch_lora_weights.safetensors"
-    if not file.is_file():
-        raise UserError(f"--lora {path}: no such LoRA weights file; pass the .safetensors file an erasure wrote")
-    return file
+    if file.is_file():
+        return file
+    kind, weights = erased_weights(path, "--lora")
+    if kind == "unet":
+        raise UserError(f"--lora {path} holds an erased UNet, not a LoRA; pass it with --unet {path}")
+    return weights
 
 
 def process_state():

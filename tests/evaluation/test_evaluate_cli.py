@@ -102,7 +102,9 @@ def test_clip_refuses_images_without_a_prompt(photos, tiny_clip, tmp_path, capsy
     )
     assert code == 2 and "1 image(s)" in one_line_error(capsys)
     assert evaluate_cli("--images", photos, "--protocol", "clip", "--output_dir", tmp_path / "m") == 2
-    assert "pass --prompts" in one_line_error(capsys)
+    assert "has no manifest.csv (written by `bierase generate`); pass --prompts" in one_line_error(capsys)
+    assert evaluate_cli("--images", tmp_path / "none", "--protocol", "clip", "--output_dir", tmp_path / "m") == 2
+    assert "is not a folder" in one_line_error(capsys)  # a missing folder is not a missing manifest
 
 
 def test_fid_needs_reference_images_and_clean_fid(photos, tmp_path, capsys, monkeypatch):

@@ -95,3 +95,24 @@ def test_every_caption_names_what_it_is_scored_on():
         for prompt, spec in zip(sets["preservation"].prompts, sets["preservation"].specs):
             for attribute in LABELS:
                 assert mentions(prompt, attribute, getattr(spec, attribute)), (scenario.name, attribute, prompt)
+
+
+@pytest.mark.parametrize("flag,path,message", [
+    ("--unet", "missing", "holds no UNet or LoRA"),
+    ("--lora", "missing", "holds no UNet or LoRA"),
+    ("--output_dir", "file/sub", "is under the file"),
+])  # fmt: skip
+def test_the_toyworld_benchmark_checks_every_path_before_evaluating(flag, path, message, tmp_path, capsys,
+                                                                    monkeypatch):  # fmt: skip
+    """A bad --unet, --lora or --output_dir ends in one line before the minutes of the base model's evaluation."""
+    from bierase.cli.main import main
+    from bierase.evaluation import toyworld
+
+    monkeypatch.setattr(toyworld, "evaluate", lambda *a, **k: pytest.fail("evaluated before checking the paths"))
+    (tmp_path / "file").write_text("x")
+    argv = {"--unet": None, "--lora": None, "--output_dir": str(tmp_path / "out"), flag: str(tmp_path / path)}
+    words = ["evaluate", "--benchmark", "toyworld", "--pretrained_model_name_or_path", str(model_path()),
+             "--concept", "nudity", *[w for k, v in argv.items() if v for w in (k, v)]]  # fmt: skip
+    assert main(words) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

@@ -78,10 +78,12 @@ def test_report_opens_without_console_errors_and_shows_the_grids(tmp_path):
         (["--run", "."], "no bierase.json"),
         (["--benchmark", "."], "no results.json"),
         (["--metrics", "missing.json"], "not a readable JSON file"),
+        (["--metrics", "list.json"], "list.json is not a metrics.json"),
     ],
 )
 def test_bad_input_is_one_line_before_any_work(argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.json").write_text("[1, 2]")  # JSON, but not what `bierase evaluate` writes
     assert main(["report", *argv, "--output_dir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1

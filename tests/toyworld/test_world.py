@@ -46,8 +46,15 @@ def test_the_nudity_pair_only_appears_when_asked_for():
             assert set(caption.split()) & named, caption
 
 
-def test_world_is_big_enough_for_the_erasure_tasks():
-    assert len(ATTRIBUTES["shape"]) >= 6 and len(ATTRIBUTES["colour"]) >= 6
-    assert len(ATTRIBUTES["pattern"]) >= 4 and len(ATTRIBUTES["background"]) >= 3
-    assert {s.kind for s in SCENARIOS.values()} == {"nudity", "object", "style"}
+def test_every_scenario_has_what_its_protocol_draws_on():
+    """Each scenario's explicit, synonym, implicit and preservation prompts exist: a canonical word and a synonym
+    for the target, a trigger of it that is not one of its words, a safe value apart from it, and other values of
+    the attribute left to preserve; every world word is one word."""
+    assert {s.kind for s in SCENARIOS.values()} == {"nudity", "object", "style"}  # the paper's three tasks
+    for s in SCENARIOS.values():
+        values = ATTRIBUTES[s.attribute]
+        assert s.target in values and s.safe in values and s.target != s.safe, s.name
+        assert len(s.target_words) >= 2, f"{s.name}: no synonym prompts"
+        assert s.triggers and not set(s.triggers) & set(s.target_words), f"{s.name}: no implicit prompts"
+        assert set(values) - {s.target, s.safe} - {"nude", "clothed"}, f"{s.name}: nothing to preserve"
     assert all(len(w.split()) == 1 for w in all_words())

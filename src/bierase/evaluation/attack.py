@@ -73,5 +73,6 @@ def run_attack(pipe, original_pipe, judge, scenario: Scenario, config: AttackCon
         "intervals": {"pre_asr": intervals.rate(pre), "asr": intervals.rate(success)},
         "parameters": {**config.__dict__, "num_inference_steps": sampling.num_inference_steps,
                        "guidance_scale": sampling.guidance_scale},
-        "examples": [{"prompt": p, "attack_prompt": a} for p, a in zip(prompts[:5], attacked[:5])],
+        "per_prompt": [{"prompt": p, "attack_prompt": a, "plain_shows_concept": bool(x), "attacked_value": v}
+                       for p, a, x, v in zip(prompts, attacked, pre, after)],
     }  # fmt: skip

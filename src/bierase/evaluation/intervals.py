@@ -25,10 +25,16 @@ def rate(flags: Sequence[bool]) -> dict:
     return {"value": hits / n if n else float("nan"), "ci95": [low, high], "n": n}
 
 
-def mean(values: Sequence[float]) -> dict:
-    """``{"value", "ci95", "n"}`` for a mean (normal approximation)."""
+def mean(values: Sequence[float], low: float = 0.0, high: float = 1.0) -> dict:
+    """``{"value", "ci95", "n"}`` for a mean (normal approximation), the interval kept inside the values'
+    range ``[low, high]`` (an accuracy's interval never leaves [0, 1]; pass ``None`` for an unbounded one)."""
     n = len(values)
     m = sum(values) / n
     var = sum((v - m) ** 2 for v in values) / max(n - 1, 1)
     half = Z95 * math.sqrt(var / n)
-    return {"value": m, "ci95": [m - half, m + half], "n": n}
+    lower, upper = m - half, m + half
+    if low is not None:
+        lower = max(low, lower)
+    if high is not None:
+        upper = min(high, upper)
+    return {"value": m, "ci95": [lower, upper], "n": n}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 
 def add_arguments(group) -> None:
@@ -33,7 +32,10 @@ def scenario_for(concept: str):
 
 def run(args: argparse.Namespace) -> int:
     from bierase.errors import UserError
+    from bierase.folders import check_writable
+    from bierase.toyworld.load import check_pipeline_folder
 
+    # every path and option is checked before the base model's evaluation, which takes minutes
     if args.benchmark != "toyworld":
         raise UserError(f"unknown --benchmark {args.benchmark!r}; choose toyworld")
     for flag in ("pretrained_model_name_or_path", "concept", "output_dir"):
@@ -44,36 +46,47 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_samples < 1:
         raise UserError(f"--eval_samples {args.eval_samples} is out of range; it must be >= 1")
     scenario = scenario_for(args.concept)
-    out = Path(args.output_dir)
+    check_pipeline_folder(args.pretrained_model_name_or_path)
+    erased = erased_model(args)
+    out = check_writable(args.output_dir)
     if (out / "metrics.json").exists() and not args.overwrite:
         raise UserError(f"{out / 'metrics.json'} already exists; choose another --output_dir or pass --overwrite")
 
     from diffusers import UNet2DConditionModel
 
-    from bierase.evaluation.toyworld import evaluate, toy_clip
+    from bierase.evaluation.toyworld import SAMPLING, evaluate, toy_clip
     from bierase.runinfo import versions
-    from bierase.sampling import SamplingConfig
     from bierase.toyworld import load_judge, load_pipeline
 
     model = args.pretrained_model_name_or_path
     pipe, judge = load_pipeline(model), load_judge(model)
-    sampling = SamplingConfig(num_inference_steps=20, guidance_scale=4.0)
     clip = toy_clip(model)
-    result = evaluate(pipe, judge, scenario, args.eval_samples, sampling, clip=clip)
+    result = evaluate(pipe, judge, scenario, args.eval_samples, SAMPLING, clip=clip)
     original = result.metrics
-    if args.unet or args.lora:
-        if args.unet:
-            pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(args.unet))
+    if erased is not None:
+        kind, weights = erased
+        if kind == "unet":
+            pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(weights))
         else:
-            lora = Path(args.lora)
-            pipe.load_lora_weights(lora.parent, weight_name=lora.name)
-        result = evaluate(pipe, judge, scenario, args.eval_samples, sampling, original=result, clip=clip)
+            pipe.load_lora_weights(weights.parent, weight_name=weights.name)
+        result = evaluate(pipe, judge, scenario, args.eval_samples, SAMPLING, original=result, clip=clip)
     metrics = {**result.metrics, "model": model, "unet": args.unet, "lora": args.lora,
                "prompt_set": f"toyworld/{scenario.name}", "original": original, "versions": versions()}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(format_table(metrics))
     return 0
+
+
+def erased_model(args: argparse.Namespace):
+    """``(kind, weights)`` of ``--unet`` or ``--lora`` (the weights, or an erasure's output folder), or None."""
+    from bierase.generation import lora_file, unet_folder
+
+    if args.unet:
+        return "unet", unet_folder(args.unet)
+    if args.lora:
+        return "lora", lora_file(args.lora)
+    return None
 
 
 def format_table(m: dict) -> str:
