@@ -12,17 +12,17 @@ import json
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from bierase.errors import UserError
+from bierase.images import IMAGE_SUFFIXES
 from bierase.sampling import SamplingConfig, generate
 
 MANIFEST = "manifest.jsonl"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 DEFAULT_TEMPLATES = ("a photo of {concept}",)  # the paper's reference prompt
 
 Entry = tuple[str | None, int | None]  # (prompt, seed) of one image
@@ -34,6 +34,7 @@ class ReferenceSet:
     names: list[str]  # file names in the folder
     prompts: list[str | None]  # None where the image has no manifest line
     seeds: list[int | None]
+    skipped: list[str] = field(default_factory=list)  # unreadable files left out of a user's folder
 
     def __post_init__(self) -> None:
         lengths = {len(self.images), len(self.names), len(self.prompts), len(self.seeds)}
@@ -138,18 +139,27 @@ def _read_rgb(path: Path) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+def reference_files(folder: str | Path, flag: str = "reference folder") -> list[Path]:
+    """The image files of a user's reference folder, in name order; checked before any model loads."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{flag} {folder} does not exist; pass a folder of images or leave it out to generate them")
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise UserError(
+            f"{flag} {folder} holds no images ({', '.join(IMAGE_SUFFIXES)}); put the reference images there"
+        )
+    return paths
+
+
 def load_reference_folder(folder: str | Path) -> ReferenceSet:
     """Every readable image in ``folder`` in name order, with prompts and seeds where a manifest has them.
 
-    Unreadable files are skipped with one warning naming all of them, so a
+    Unreadable files are skipped with one warning naming all of them (and listed in ``skipped``), so a
     corrupt download never silently shrinks the set.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"reference folder {folder} does not exist; pass a folder of images")
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise UserError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}); put the reference images there")
+    paths = reference_files(folder)
     images, names, unreadable = [], [], []
     for path in paths:
         try:
@@ -169,4 +179,5 @@ def load_reference_folder(folder: str | Path) -> ReferenceSet:
         names=names,
         prompts=[entries.get(n, (None, None))[0] for n in names],
         seeds=[entries.get(n, (None, None))[1] for n in names],
+        skipped=unreadable,
     )
