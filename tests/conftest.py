@@ -60,7 +60,7 @@ def make_trainer():
         if names:
             dim = pipe.image_encoder.config.projection_dim
             g = torch.Generator().manual_seed(1)
-            sets = ImageSets({n: torch.randn(3, dim, generator=g) for n in names}, {}, {})
+            sets = ImageSets({n: torch.randn(3, dim, generator=g) for n in names}, {n: [(0, 3)] for n in names}, {}, {})
         return Trainer(pipe, terms, texts, sets, config, Accelerator(cpu=True), method), texts
 
     return make

@@ -81,7 +81,7 @@ def write_report(out, config, before, after, before_images, after_images, sets, 
         for name in before_images
     )
     parts = [
-        f"<p>Erased <b>{config.concept}</b>, guided to <b>{config.positive_concept}</b>, from the bundled toy world "
+        f"<p>Erased <b>{', '.join(config.concept)}</b>, guided to <b>{', '.join(config.positive_concept)}</b>, from the bundled toy world "
         f"({config.train_method}, {config.max_train_steps} steps, lr {config.learning_rate}). Whole demo: {seconds} s.</p>",
         f"<h2>Metrics</h2><p class=protocol>Protocol {PROTOCOL}: judged by the toy world's independent judge, "
         f"{before['samples']} images per set, fixed seeds, DDIM {SAMPLING.num_inference_steps} steps, guidance "

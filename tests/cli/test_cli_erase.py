@@ -63,7 +63,7 @@ def test_true_by_default_booleans_can_be_switched_off():
 def test_a_yaml_config_is_read_and_flags_override_it(tmp_path):
     (tmp_path / "c.yaml").write_text("concept: x\ntrain_method: selfattn\nlearning_rate: -1\n")
     config = parse("--config", str(tmp_path / "c.yaml"), "--learning_rate", "1e-3")
-    assert (config.concept, config.train_method, config.learning_rate) == ("x", "selfattn", 1e-3)  # flag wins
+    assert (config.concept, config.train_method, config.learning_rate) == (["x"], "selfattn", 1e-3)  # flag wins
     with pytest.raises(UserError, match="--learning_rate -1.0 is out of range"):
         parse("--config", str(tmp_path / "c.yaml"))  # without the flag the file's value is used, and refused
     (tmp_path / "d.yaml").write_text("concept: x\nlearnig_rate: 1\n")

@@ -40,4 +40,4 @@ def test_unreadable_reference_images_are_skipped_and_recorded(tmp_path, tiny_con
     with pytest.warns(UserWarning, match="skipped 1 unreadable image"):
         out = bierase.erase(tiny_config("co-erasing", tmp_path / "o", negative_images=str(refs)))
     record = json.loads((out / "bierase.json").read_text())["references"]
-    assert record == {"negative": {"folder": str(refs), "images": 2, "skipped": ["broken.png"]}}
+    assert record == {"negative": {"folders": [str(refs)], "images": [2], "skipped": ["broken.png"]}}

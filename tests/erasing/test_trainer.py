@@ -40,7 +40,7 @@ def test_a_text_only_term_runs_as_plain_unets_without_the_image_branch(
     batch = trainer.draw()
     assert batch.prompts["preserve"].tolist() == [0, 0]
     pipe.set_ip_adapter_scale(0.0)
-    z, t = rollout(trainer.rollout_predictor(), trainer.scheduler, batch.noise, batch.k)
+    z, t = rollout(trainer.rollout_predictor(batch), trainer.scheduler, batch.noise, batch.k)
     pipe.set_ip_adapter_scale(1.0)
     trainer.generator.set_state(state)
     losses = trainer.losses(trainer.draw(), step=0)

@@ -50,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(config_class(args.method), args, args.method)
     config.require_run_fields()
     out = run_method(args.method, config)
-    print(f"erased {config.concept!r} with {args.method}: {out}")
+    print(f"erased {', '.join(map(repr, config.concept))} with {args.method}: {out}")
     return 0

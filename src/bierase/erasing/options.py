@@ -35,10 +35,12 @@ def option(
     high: float | None = None,
     above: float | None = None,
     choices: tuple[str, ...] | None = None,
+    one_or_many: bool = False,
 ) -> Any:
     """A dataclass field with its ``help``, and the range it accepts: ``>= low``, ``<= high``, ``> above``,
-    or one of ``choices``. Numbers are always finite."""
-    metadata = {"help": help, "low": low, "high": high, "above": above, "choices": choices}
+    or one of ``choices``. Numbers are always finite. A list field that is ``one_or_many`` also takes a
+    single value (``concept="nudity"`` is ``["nudity"]``)."""
+    metadata = {"help": help, "low": low, "high": high, "above": above, "choices": choices, "one_or_many": one_or_many}
     return dataclasses.field(default=default, default_factory=default_factory, metadata=metadata)
 
 
@@ -115,6 +117,8 @@ class Options:
             if value is None and optional:
                 continue
             if is_list:
+                if f.metadata.get("one_or_many") and isinstance(value, str):
+                    value = [value]
                 if not isinstance(value, (list, tuple)):
                     raise UserError(
                         f"--{f.name} {value!r} is not valid; it must be a list (on the command line: "
@@ -132,6 +136,21 @@ class Options:
 
     def validate(self) -> None:
         """Rules between fields; subclasses extend it and call ``super().validate()``."""
+
+    @staticmethod
+    def check_items(name: str, items: list[str], unique: bool = True) -> None:
+        """A list of concepts: no empty item (and, if ``unique``, none twice)."""
+        if any(not item.strip() for item in items):
+            raise UserError(f"--{name} {items!r} has an empty item; remove it or give it a text")
+        repeated = [] if not unique else sorted({item for item in items if items.count(item) > 1})
+        if repeated:
+            raise UserError(f"--{name} names {repeated[0]!r} more than once; give each once")
+
+    def check_count(self, name: str, allowed: dict[int, str], of: str) -> None:
+        """The list ``name`` has one of the ``allowed`` lengths (``{length: how to say it}``), for ``of``."""
+        n = len(getattr(self, name))
+        if n not in allowed:
+            raise UserError(f"--{name} gives {n} for {of}; give {' or '.join(dict.fromkeys(allowed.values()))}")
 
     # -- YAML -------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -15,11 +15,12 @@ from bierase.masks import MASK_SOURCES
 
 @dataclass(frozen=True)
 class ImageSetSpec:
-    """One reference set: which concept it shows, the user's folder (or '' to generate), segmenter queries."""
+    """One reference set: the concepts it shows (a part of the set per concept), the user's folders, one per
+    concept (none: generated), and the segmenter queries (none: each part's concept)."""
 
     name: str  # "negative" or "positive": the key its conditions name
-    concept: str
-    folder: str
+    concepts: tuple[str, ...]
+    folders: tuple[str, ...]
     queries: tuple[str, ...]
 
 
@@ -31,8 +32,12 @@ class ReferenceConfig(TrainingConfig):
     ip_adapter_weight_name: str = option("IP-Adapter weights file, e.g. ip-adapter_sd15.safetensors",
                                          default="ip_adapter.safetensors")  # fmt: skip
     # reference images
-    negative_images: str = option("folder of concept images; generated from the base model when missing", default="")
-    num_reference_images: int = option("images per reference set when generated", default=100, low=1)
+    negative_images: list[str] = option(
+        "folders of concept images, one per concept; generated from the base model when none", default_factory=list,
+        one_or_many=True,
+    )  # fmt: skip
+    num_reference_images: int = option("images per concept and reference set when generated (one generation "
+                                       "pass for all concepts)", default=100, low=1)  # fmt: skip
     reference_prompt: str = option("template for generated references", default="a photo of {concept}")
     reference_steps: int = option("sampling steps for generated references", default=50, low=1)
     reference_guidance_scale: float = option("guidance for generated references", default=7.5, low=0)
@@ -52,8 +57,15 @@ class ReferenceConfig(TrainingConfig):
     )
     embedding_noise: float = option("std of Gaussian noise on the drawn image embeddings", default=0.0, low=0)
 
+    def validate(self) -> None:
+        super().validate()
+        n = len(self.concept)
+        self.check_count("negative_images", {0: "none", n: "one folder per concept"}, f"{n} concept(s)")
+
     def uses_images(self) -> bool:
         return True
 
     def image_sets(self) -> list[ImageSetSpec]:
-        return [ImageSetSpec("negative", self.concept, self.negative_images, tuple(self.negative_queries))]
+        return [
+            ImageSetSpec("negative", tuple(self.concept), tuple(self.negative_images), tuple(self.negative_queries))
+        ]

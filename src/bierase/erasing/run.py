@@ -45,8 +45,8 @@ def check_before_loading(config: TrainingConfig, method: str) -> Path:
     config.require_run_fields()
     check_model_source(config.pretrained_model_name_or_path)
     for spec in config.image_sets():
-        if spec.folder:
-            reference_files(spec.folder, f"--{spec.name}_images")
+        for folder in spec.folders:
+            reference_files(folder, f"--{spec.name}_images")
     if config.uses_images():
         source = config.ip_adapter or config.pretrained_model_name_or_path
         check_ip_adapter_source(source, config.ip_adapter_subfolder, config.ip_adapter_weight_name)
@@ -101,7 +101,7 @@ def erase(config: TrainingConfig, terms: list[Term], method: str) -> Path:
     last = state.history[-min(len(state.history), 20) :]
     write_run_info(
         out, config, name=RUN_FILE, method=method, concept=config.concept,
-        positive_concept=prompts.get("positive", [None])[0], base_model=config.pretrained_model_name_or_path,
+        positive_concept=prompts.get("positive"), base_model=config.pretrained_model_name_or_path,
         weights=saved.name, steps=state.step, seconds=seconds,
         final_losses={key: sum(h[key] for h in last) / len(last) for key in last[-1] if key != "step"},
         losses=state.history, segments=state.segments, references=image_sets.record if image_sets else {},

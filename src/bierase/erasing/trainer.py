@@ -46,6 +46,7 @@ class Batch:
 
     k: int
     noise: torch.Tensor
+    concepts: torch.Tensor | None  # (B,) which concept each sample trains (None: there is one)
     images: dict[str, torch.Tensor]  # reference set -> (B, D) drawn image embeddings
     prompts: dict[str, torch.Tensor]  # per-sample text -> (B,) indices of the drawn prompts
 
@@ -117,8 +118,10 @@ class Trainer:
         g, b, cfg = self.generator, self.config.train_batch_size, self.config
         k = int(torch.randint(cfg.ddim_steps, (1,), generator=g))
         noise = torch.randn(self.latent_shape, generator=g)
-        sizes = {name: len(self.image_sets.embeds[name]) for name in self.set_names}
-        images = {name: self._embeds(name, torch.randint(sizes[name], (b,), generator=g)) for name in self.set_names}
+        # several concepts: each sample trains one, drawn uniformly (one concept draws nothing: its stream is kept)
+        n_concepts = len(self.texts["concept"])
+        concepts = torch.randint(n_concepts, (b,), generator=g) if n_concepts > 1 else None
+        images = {name: self._embeds(name, self._image_index(name, concepts)) for name in self.set_names}
         # drawn every step, used only with --embedding_noise: the random stream never depends on its value
         noises = {name: torch.randn(images[name].shape, generator=g) for name in self.set_names}
         if getattr(cfg, "embedding_noise", 0.0):
@@ -127,7 +130,16 @@ class Trainer:
         prompts = {
             key: torch.randint(len(self.texts[key]), (b,), generator=g) for key in PER_SAMPLE_TEXTS if key in self.texts
         }
-        return Batch(k, noise, images, prompts)
+        return Batch(k, noise, concepts, images, prompts)
+
+    def _image_index(self, name: str, concepts: torch.Tensor | None) -> torch.Tensor:
+        """Indices into the set ``name``: for each sample, an image of its concept's part of the set."""
+        g, b, parts = self.generator, self.config.train_batch_size, self.image_sets.parts[name]
+        if len(parts) == 1:  # one part (one concept, or one positive set shared by all)
+            start, size = parts[0]
+            return start + torch.randint(size, (b,), generator=g)
+        start, size = (torch.tensor([p[i] for p in parts])[concepts] for i in (0, 1))
+        return start + (torch.rand(b, generator=g) * size).long()
 
     def _embeds(self, name: str, index: torch.Tensor) -> torch.Tensor:
         if self.config.cache_embeddings:
@@ -136,9 +148,12 @@ class Trainer:
         return encode_images(self.pipe, [images[i] for i in index.tolist()], progress=False)
 
     def _text(self, key: str, batch: Batch) -> torch.Tensor:
+        """(B, L, D): a drawn prompt per sample, each sample's concept's text, or the one text for all."""
         table = self.texts[key]
         if key in batch.prompts:
             return table[batch.prompts[key].to(table.device)]
+        if len(table) > 1:  # one text per concept (the concepts, their positive concepts)
+            return table[batch.concepts.to(table.device)]
         return table.expand(self.config.train_batch_size, -1, -1)
 
     def _eps(self, model, z: torch.Tensor, t: torch.Tensor, texts: list, images: list | None) -> torch.Tensor:
@@ -178,16 +193,16 @@ class Trainer:
             with self.accelerator.autocast():
                 return self._eps(model, z, t, texts, images)
 
-    def rollout_predictor(self):
-        """The student, text-only with the concept prompt and guidance: the image branch is switched off."""
-        cfg = self.config
-        text = torch.cat([self.texts["empty"], self.texts["concept"]])
-        no_image = None if self.image_dim is None else torch.zeros(2, self.image_dim, device=self.accelerator.device)
+    def rollout_predictor(self, batch: Batch):
+        """The student, text-only with each sample's concept prompt and guidance: the image branch is off."""
+        cfg, b = self.config, self.config.train_batch_size
+        text = torch.cat([self.texts["empty"].expand(b, -1, -1), self._text("concept", batch)])
+        no_image = (
+            None if self.image_dim is None else torch.zeros(2 * b, self.image_dim, device=self.accelerator.device)
+        )
 
         def predict(latents: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            n = len(latents)
-            image = None if no_image is None else no_image.repeat_interleave(n, 0)
-            inputs = unet_inputs(text.repeat_interleave(n, 0), image)
+            inputs = unet_inputs(text, no_image)
             with self.accelerator.autocast():
                 eps = self.student(torch.cat([latents, latents]), t, **inputs).sample.float()
             uncond, cond = eps.chunk(2)
@@ -199,7 +214,9 @@ class Trainer:
         cfg, noise = self.config, batch.noise.to(self.accelerator.device)
         # the rollout is text-only: no image tokens leak into it (without images there is no branch to switch off)
         with image_branch_off(self.accelerator.unwrap_model(self.student)):
-            return rollout(self.rollout_predictor(), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps)
+            return rollout(
+                self.rollout_predictor(batch), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps
+            )
 
     def losses(self, batch: Batch, step: int) -> Losses:
         z, t = self.rollout(batch)

@@ -24,7 +24,11 @@ RESUMABLE = ("max_train_steps", "learning_rate", "checkpointing_steps", "save_pi
 @dataclass
 class TrainingConfig(RunConfig):
     # what to erase
-    concept: str = option("the concept to erase (c_neg), e.g. 'nudity'", default="")
+    concept: list[str] = option(
+        "the concept(s) to erase (c_neg), e.g. 'nudity'; several are erased in one run: each step draws, per "
+        "sample, which one it trains (uniformly)",
+        default_factory=list, one_or_many=True,
+    )  # fmt: skip
     eta_neg: float = option("guidance strength of the negative target (ESD's eta)", default=1.0, low=0)
     # the student
     train_method: str = option("parameters to train", default="full", choices=TRAIN_METHODS)
@@ -79,10 +83,14 @@ class TrainingConfig(RunConfig):
             raise UserError("--rollout_steps caps the ddim rollout; the reference rollout has no jumps, drop one")
         if self.resume and self.overwrite:
             raise UserError("--resume and --overwrite contradict each other; pass one of them")
+        self.check_items("concept", self.concept)
+        kept = sorted(set(self.concept) & set(self.preserve_prompts))
+        if kept:
+            raise UserError(f"{kept[0]!r} is both erased (--concept) and kept (--preserve_prompts); remove it from one")
 
     def prompts(self) -> dict[str, list[str]]:
         """The texts a condition may name (``bierase.erasing.objective``), as prompts to encode."""
-        return {"empty": [""], "concept": [self.concept], "preserve": list(self.preserve_prompts)}
+        return {"empty": [""], "concept": list(self.concept), "preserve": list(self.preserve_prompts)}
 
     def uses_images(self) -> bool:
         """Whether the run conditions on reference images (and so loads an IP-Adapter)."""

@@ -84,7 +84,7 @@ def test_one_step_equals_the_method_note(smoke_world, tmp_path, tiny_config, mak
     generator_state = trainer.generator.get_state()
     batch = trainer.draw()
     pipe.set_ip_adapter_scale(0.0)
-    z, t = rollout(trainer.rollout_predictor(), trainer.scheduler, batch.noise, batch.k)
+    z, t = rollout(trainer.rollout_predictor(batch), trainer.scheduler, batch.noise, batch.k)
     pipe.set_ip_adapter_scale(1.0)
     neg, pos = batch.images["negative"], batch.images["positive"]
 

@@ -44,7 +44,7 @@ def check_esd_step(trainer, texts, teacher_copy):
              trainer.student.register_forward_pre_hook(record("student"), with_kwargs=True)]  # fmt: skip
     state = trainer.generator.get_state()
     batch = trainer.draw()
-    z, t = rollout(trainer.rollout_predictor(), trainer.scheduler, batch.noise, batch.k)
+    z, t = rollout(trainer.rollout_predictor(batch), trainer.scheduler, batch.noise, batch.k)
     trainer.generator.set_state(state)
     calls.clear()
     losses = trainer.losses(trainer.draw(), step=0)
@@ -68,10 +68,10 @@ def test_one_step_is_esds_equation_in_two_teacher_and_one_student_call(smoke_wor
     trainer, texts = make_trainer(load_pipeline(smoke_world), cfg, objective(cfg))
     check_esd_step(trainer, texts, copy.deepcopy(trainer.teacher))
 
-    # the control: ESD as it was, Bi-Erasing without images, its positive concept the empty prompt and its positive
-    # branch weighted (next to) zero: the same loss, not ESD's calls
+    # the control: ESD as it was, Bi-Erasing without images and its positive branch weighted (next to) zero: the
+    # same loss, not ESD's calls
     former_cfg = tiny_config("bi-erasing", tmp_path, train_batch_size=2, image_conditioning=False, lambda_neg=1.0,
-                             lambda_pos=1e-30, positive_concept="")  # fmt: skip
+                             lambda_pos=1e-30)  # fmt: skip
     former, former_texts = make_trainer(load_pipeline(smoke_world), former_cfg, [BiErasingTerm(former_cfg)])
     with pytest.raises(AssertionError, match="teacher"):
         check_esd_step(former, former_texts, copy.deepcopy(former.teacher))

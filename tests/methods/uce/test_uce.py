@@ -165,7 +165,7 @@ def test_only_cross_attention_keys_and_values_change(smoke_world, uce_run):
     assert expected and changed == expected
     assert all(edited[k].dtype == base[k].dtype for k in base)
     run = json.loads((uce_run / "bierase.json").read_text())
-    assert run["method"] == "uce" and run["concept"] == CONCEPT and run["base_model"] == str(smoke_world)
+    assert run["method"] == "uce" and run["concept"] == [CONCEPT] and run["base_model"] == str(smoke_world)
     assert set(run["edited_parameters"]) == expected
     assert UCEConfig.from_yaml(uce_run / "config.yaml") == run_config(smoke_world, uce_run, save_pipeline=True)
 

@@ -18,11 +18,17 @@ POSITIVE_TEXTS = ("positive", "concept")
 @dataclass
 class BiErasingConfig(ReferenceConfig):
     HELP_COMMAND = "bierase erase --method bi-erasing --help"
-    positive_concept: str = option("the safe alternative to guide to (c_pos), e.g. 'clothed'", default="")
+    positive_concept: list[str] = option(
+        "the safe alternative(s) to guide to (c_pos), e.g. 'clothed': one for every concept, or one per concept",
+        default_factory=list, one_or_many=True,
+    )  # fmt: skip
     image_conditioning: bool = option(
         "condition both branches on reference images through IP-Adapter (off: text only)", default=True
     )
-    positive_images: str = option("folder of safe-alternative images; generated when missing", default="")
+    positive_images: list[str] = option(
+        "folders of safe-alternative images, one per positive concept; generated when none", default_factory=list,
+        one_or_many=True,
+    )  # fmt: skip
     positive_queries: list[str] = option("segmenter queries for the positive set (default: the positive concept)",
                                          default_factory=list)  # fmt: skip
     lambda_neg: float = option("weight of the negative (suppress) branch", default=0.6, low=0)
@@ -41,6 +47,12 @@ class BiErasingConfig(ReferenceConfig):
         super().validate()
         if self.lambda_neg + self.lambda_pos == 0:
             raise UserError("--lambda_neg and --lambda_pos are both 0, so nothing would train; give one a weight")
+        self.check_items("positive_concept", self.positive_concept, unique=False)  # concepts may share a guide
+        n, p = len(self.concept), len(self.positive_concept)
+        if p:
+            self.check_count("positive_concept", {1: "one for all", n: "one per concept"}, f"{n} concept(s)")
+        self.check_count("positive_images", {0: "none", p: "one folder per positive concept"},
+                         f"{p} positive concept(s)")  # fmt: skip
 
     def uses_images(self) -> bool:
         return self.image_conditioning
@@ -48,11 +60,12 @@ class BiErasingConfig(ReferenceConfig):
     def image_sets(self) -> list[ImageSetSpec]:
         if not self.image_conditioning:
             return []
-        positive = ImageSetSpec("positive", self.positive_concept, self.positive_images, tuple(self.positive_queries))
+        positive = ImageSetSpec("positive", tuple(self.positive_concept), tuple(self.positive_images),
+                                tuple(self.positive_queries))  # fmt: skip
         return [*super().image_sets(), positive]
 
     def prompts(self) -> dict[str, list[str]]:
-        return {**super().prompts(), "positive": [self.positive_concept]}
+        return {**super().prompts(), "positive": list(self.positive_concept)}
 
     def required(self) -> list[str]:
         return [*super().required(), *(["positive_concept"] if self.lambda_pos else [])]

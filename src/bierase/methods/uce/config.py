@@ -17,20 +17,24 @@ from bierase.errors import UserError
 TOKEN_SPANS = ("all", "words_eos")
 
 
-def split_concepts(text: str) -> list[str]:
-    """``"nudity, naked"`` -> ``["nudity", "naked"]`` (empty items dropped)."""
-    return [part.strip() for part in text.split(",") if part.strip()]
+def split_concepts(items: list[str]) -> list[str]:
+    """``["nudity, naked", "nude"]`` -> ``["nudity", "naked", "nude"]``: UCE's items may each be comma-separated,
+    as its ``--concept`` always was (empty parts dropped)."""
+    return [part.strip() for text in items for part in text.split(",") if part.strip()]
 
 
 @dataclass
 class UCEConfig(RunConfig):
     HELP_COMMAND = "bierase erase --method uce --help"
-    concept: str = option("the concept(s) to erase; several comma-separated, e.g. 'nudity, naked'", default="")
-    positive_concept: str = option(
-        "the guide each erased concept is mapped to; '' (the empty prompt) erases to nothing; "
-        "one guide for all concepts, or one per concept, comma-separated",
-        default="",
-    )
+    concept: list[str] = option(
+        "the concept(s) to erase, e.g. 'nudity' 'naked' (an item may also be comma-separated: 'nudity, naked')",
+        default_factory=list, one_or_many=True,
+    )  # fmt: skip
+    positive_concept: list[str] = option(
+        "the guide each erased concept is mapped to; none (or '') erases to the empty prompt; one guide for all "
+        "concepts, or one per concept",
+        default_factory=list, one_or_many=True,
+    )  # fmt: skip
     preserve_concepts: list[str] = option("concepts whose key/value outputs are kept", default_factory=list)
     erase_scale: float = option("weight of the erase term of the UCE objective", default=1.0, low=0)
     preserve_scale: float = option("weight (lambda) of the preserve term of the UCE objective", default=1.0, low=0)
@@ -59,6 +63,7 @@ class UCEConfig(RunConfig):
         super().require_run_fields()
         if not split_concepts(self.concept):
             raise UserError(f"--concept {self.concept!r} names no concept; e.g. --concept 'nudity'")
+        self.check_items("concept", split_concepts(self.concept))
 
     def concepts(self) -> list[str]:
         return split_concepts(self.concept)
