@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,3 +35,14 @@ def write(name: str, figures: dict) -> Path:
     print(json.dumps(figures, indent=2, default=str))
     print(f"wrote {path}")
     return path
+
+
+def bierase_in(src: Path) -> list[str]:
+    """A command line running the ``bierase`` CLI of the source tree ``src`` (another checkout's ``src/``):
+    this checkout's install is taken off ``sys.path``, or its package would shadow the other one."""
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    code = (
+        f"import runpy, sys; sys.path = [{str(src)!r}] + [p for p in sys.path if p != {here!r}]; "
+        "sys.argv = ['bierase', *sys.argv[1:]]; runpy.run_module('bierase.cli.main', run_name='__main__')"
+    )
+    return [sys.executable, "-c", code]

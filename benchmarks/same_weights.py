@@ -1,7 +1,7 @@
 """Does a change of the code change a result? The same erasure run by two source trees, weights compared.
 
 Each configuration is written to a YAML file and run by ``bierase erase --config`` in a fresh process
-per tree (``PYTHONPATH=<tree>/src``), on the bundled toy world; the saved UNets are compared tensor by
+per tree (``common.bierase_in``), on the bundled toy world; the saved UNets are compared tensor by
 tensor. Used to show that a rebuild of the house changed no result, e.g. against the commit before it:
 
     git worktree add --detach ../before <commit>
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import yaml
-from common import parser, write
+from common import bierase_in, parser, write
 from safetensors.torch import load_file
 
 from bierase.benchmark.plan import method_defaults
@@ -45,8 +44,8 @@ def run(src: Path, options: dict, out: Path) -> Path:
         return out / WEIGHTS
     config = out.with_suffix(".yaml")
     config.write_text(yaml.safe_dump(options))
-    env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "bierase.cli.main", "erase", "--config", str(config), "--output_dir", str(out)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [*bierase_in(src), "erase", "--config", str(config), "--output_dir", str(out)]
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
     return out / WEIGHTS
 
