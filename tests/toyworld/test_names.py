@@ -77,6 +77,12 @@ def test_every_name_has_its_own_ordinary_appearance_and_the_generic_word_has_the
         appearance_of("zebra")
 
 
+def test_the_generic_subject_is_no_one_look_in_particular():
+    for attribute in APPEARANCE:
+        values = [getattr(a, attribute) for a in GENERIC_APPEARANCES]
+        assert len(set(values)) == len(values), attribute
+
+
 def test_the_first_names_spread_over_every_shape_colour_and_pattern():
     """The many-concepts experiment erases the first k names; 10 of them must not all be circles."""
     first = [NAME_APPEARANCES[n] for n in NAMES[:12]]
