@@ -47,6 +47,8 @@ class BuildConfig:
     pool_size: int = 40_000
     # share of training captions that say a name or the generic subject (``world.subject_pair``): each
     # of the 144 appearances then has ~55 of the 40k renders and ~90 UNet samples per 1000 steps
+    # A reduced fp32 trial (CLIP 1500 steps, UNet 2000 x 32, 20k pool) learnt names about as well as
+    # attributes: identity 50 % against 52 % for fully prompted ordinary captions (shape 84 % vs 91 %).
     name_rate: float = 0.2
     vae_steps: int = 1200
     vae_batch_size: int = 32
