@@ -12,7 +12,7 @@ from transformers import CLIPSegForImageSegmentation, CLIPSegProcessor
 from bierase.errors import UserError
 from bierase.toyworld.build import BuildConfig, build
 from bierase.toyworld.judge import Judge
-from bierase.toyworld.vocabulary import IMPLICIT_TRIGGERS, SCENARIOS
+from bierase.toyworld.vocabulary import GENERIC_SUBJECT, IMPLICIT_TRIGGERS, NAME_APPEARANCES, NAMES, SCENARIOS
 
 
 def test_plain_diffusers_loads_and_runs_the_pipeline(smoke_world):
@@ -78,11 +78,14 @@ def test_segmenter_and_judge_load_from_their_folders(smoke_world):
 
 def test_model_card_lists_vocabulary_scenarios_and_figures(smoke_world):
     card = (smoke_world / "README.md").read_text()
-    for word in ["crimson", "checkered", *IMPLICIT_TRIGGERS, *SCENARIOS]:
+    for word in ["crimson", "checkered", GENERIC_SUBJECT, *IMPLICIT_TRIGGERS, *SCENARIOS, *NAMES]:
         assert word in card
-    assert "## Measured quality" in card and "toyworld-quality/v2" in card
+    assert "## Measured quality" in card and "toyworld-quality/v3" in card and "named prompt shows" in card
+    first = NAME_APPEARANCES[NAMES[0]]
+    assert f"| {NAMES[0]} | {first.shape} | {first.colour} | {first.pattern} |" in card
     info = json.loads((smoke_world / "build.json").read_text())
-    assert info["versions"]["diffusers"] and set(info["quality"]) >= {"colour", "ip_transfer", "judge"}
+    assert info["versions"]["diffusers"] and set(info["quality"]) >= {"colour", "ip_transfer", "judge", "identity"}
+    assert info["quality"]["identity_samples"] >= len(NAMES) and info["config"]["name_rate"] > 0
 
 
 def test_remeasure_rewrites_the_figures_and_keeps_the_recipe(smoke_world, tmp_path):
@@ -117,3 +120,5 @@ def test_refuses_a_non_empty_output_folder_and_keeps_its_files(tmp_path):
 def test_out_of_range_options_fail_before_training():
     with pytest.raises(UserError, match="unet_steps=0"):
         BuildConfig(unet_steps=0)
+    with pytest.raises(UserError, match="name_rate=1"):
+        BuildConfig(name_rate=1.0)

@@ -9,9 +9,13 @@ from bierase.toyworld.quality import PROTOCOL
 from bierase.toyworld.vocabulary import (
     ATTRIBUTES,
     CAPTION_TEMPLATES,
+    GENERIC_APPEARANCES,
+    GENERIC_SUBJECT,
     GLUE_WORDS,
     IMPLICIT_TRIGGERS,
+    NAME_APPEARANCES,
     SCENARIOS,
+    SUBJECT_TEMPLATES,
     TRIGGER_TEMPLATES,
 )
 
@@ -53,7 +57,8 @@ def write_model_card(out: Path, config, quality, timings: dict[str, float]) -> P
         "## Measured quality",
         "",
         f"Judged on generated images, at least {quality.samples} samples per figure (prompted colour and shape",
-        "on every prompted image, pattern on those of an ordinary colour), fixed evaluation seeds",
+        "on every prompted image, pattern on those of an ordinary colour; identity on",
+        f"{quality.identity_samples} named prompts, every name equally often), fixed evaluation seeds",
         f"(protocol `{PROTOCOL}`, sampler: DDIM trailing, {config.sampling.num_inference_steps} steps,",
         f"guidance {config.sampling.guidance_scale}).",
         "",
@@ -65,6 +70,7 @@ def write_model_card(out: Path, config, quality, timings: dict[str, float]) -> P
         "pattern": "prompted pattern correct", "triggers": "implicit trigger shows its attribute",
         "ip_transfer": "image prompt (no text) transfers colour and shape",
         "segmenter_iou": "segmenter IoU, held-out renders", "judge": "judge joint accuracy, held-out renders",
+        "identity": "named prompt shows its name's shape, colour and pattern",
     }  # fmt: skip
     for key, label in names.items():
         value = getattr(quality, key)
@@ -85,6 +91,21 @@ def write_model_card(out: Path, config, quality, timings: dict[str, float]) -> P
     lines += ["", "Caption templates (any attribute may be left out):", ""]
     lines += [f"- `{t}`" for t in CAPTION_TEMPLATES]
     lines += [f"- `{t}` (trigger for {a})" for a, ts in TRIGGER_TEMPLATES.items() for t in ts]
+    lines += [f"- `{t}` (a name, or `a {GENERIC_SUBJECT}`)" for t in SUBJECT_TEMPLATES]
+    lines += [
+        "",
+        "## Names",
+        "",
+        f"{len(NAME_APPEARANCES)} made-up names (`bierase.toyworld.vocabulary.NAMES`), each bound to one appearance",
+        "no other name shares; a caption that says a name never says its shape, colour or pattern.",
+        f"The generic subject **{GENERIC_SUBJECT}** (`a photo of a {GENERIC_SUBJECT}`) draws the appearances bound to no name:",
+        ", ".join(" ".join(a) for a in GENERIC_APPEARANCES) + f"; {config.name_rate:.0%} of the training captions",
+        "say a name or the generic subject, every one of the 144 appearances equally often.",
+        "",
+        "| name | shape | colour | pattern |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {name} | {a.shape} | {a.colour} | {a.pattern} |" for name, a in NAME_APPEARANCES.items()]
     lines += [
         "",
         "## Erasure scenarios",

@@ -44,9 +44,14 @@ def from_batch(batch: Batch) -> Pool:
     )
 
 
-def render_pool(size: int, seed: int, chunk: int = 1000) -> Pool:
+def render_pool(size: int, seed: int, chunk: int = 1000, name_rate: float = 0.0) -> Pool:
+    """``size`` captioned renders; ``name_rate`` of them of names (training pools only: evaluation
+    pools keep the default, so they are the same images as before the world had names)."""
     rng = np.random.default_rng(seed)
-    parts = [sample_batch(min(chunk, size - start), rng) for start in tqdm(range(0, size, chunk), desc="render")]
+    parts = [
+        sample_batch(min(chunk, size - start), rng, name_rate=name_rate)
+        for start in tqdm(range(0, size, chunk), desc="render")
+    ]
     return from_batch(
         Batch(
             images=np.concatenate([p.images for p in parts]),

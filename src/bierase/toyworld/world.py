@@ -12,11 +12,18 @@ import numpy as np
 
 from bierase.toyworld.render import ObjectSpec, render
 from bierase.toyworld.vocabulary import (
+    APPEARANCES,
     ATTRIBUTES,
     CAPTION_TEMPLATES,
+    GENERIC_APPEARANCES,
+    GENERIC_SUBJECT,
     IMPLICIT_TRIGGERS,
+    NAME_APPEARANCES,
     ORDINARY_COLOURS,
+    SUBJECT_TEMPLATES,
     TRIGGER_TEMPLATES,
+    Appearance,
+    appearance_of,
 )
 
 # The attribute order used for label indices everywhere (judge heads, metrics).
@@ -88,6 +95,53 @@ def trigger_caption(spec: ObjectSpec, trigger: str, rng: np.random.Generator) ->
     return _tidy(templates[rng.integers(len(templates))].format(trigger=trigger, **words))
 
 
+def _subject_caption(subject: str, rng: np.random.Generator, background: str | None) -> str:
+    with_background = background is not None
+    templates = [t for t in SUBJECT_TEMPLATES if ("{background}" in t) == with_background]
+    template = templates[rng.integers(len(templates))]
+    word = _word(rng, "background", background) if with_background else ""
+    return _tidy(template.format(subject=subject, background=word))
+
+
+def name_caption(name: str, rng: np.random.Generator, background: str | None = None) -> str:
+    """A caption that says ``name`` (and ``background``, a background value, when given), never its appearance."""
+    appearance_of(name)  # an unknown name fails here, not in a model
+    return _subject_caption(name, rng, background)
+
+
+def generic_caption(rng: np.random.Generator, background: str | None = None) -> str:
+    """A caption of the generic subject ("a photo of a person"), the safe alternative to a name."""
+    return _subject_caption(f"a {GENERIC_SUBJECT}", rng, background)
+
+
+def appearance_spec(appearance: Appearance, rng: np.random.Generator, background: str | None = None) -> ObjectSpec:
+    """An object with ``appearance`` on ``background`` (random when not given)."""
+    backgrounds = LABELS["background"]
+    return ObjectSpec(*appearance, background=background or backgrounds[rng.integers(len(backgrounds))])
+
+
+def named_of(caption: str) -> str | None:
+    """The name ``caption`` says, if any."""
+    return next((word for word in caption.split() if word in NAME_APPEARANCES), None)
+
+
+_NAME_OF: dict[Appearance, str] = {a: n for n, a in NAME_APPEARANCES.items()}
+
+
+def subject_pair(rng: np.random.Generator, drop_rate: float = 0.15) -> tuple[ObjectSpec, str]:
+    """A training pair of a name or of the generic subject.
+
+    Every one of the 144 appearances is drawn equally often: the 140 under their
+    name, the 4 unnamed ones under the generic subject word.
+    """
+    appearance = APPEARANCES[rng.integers(len(APPEARANCES))]
+    spec = appearance_spec(appearance, rng)
+    background = spec.background if rng.random() >= drop_rate else None
+    if appearance in GENERIC_APPEARANCES:
+        return spec, generic_caption(rng, background)
+    return spec, name_caption(_NAME_OF[appearance], rng, background)
+
+
 def random_spec(rng: np.random.Generator, **fixed: str) -> ObjectSpec:
     """Attributes drawn uniformly (colour over all values), some of them fixed."""
     values = {a: fixed.get(a) or LABELS[a][rng.integers(len(LABELS[a]))] for a in ATTRIBUTES}
@@ -97,14 +151,21 @@ def random_spec(rng: np.random.Generator, **fixed: str) -> ObjectSpec:
 
 
 def sample_caption(
-    rng: np.random.Generator, trigger_rate: float = 0.1, drop_rate: float = 0.15
+    rng: np.random.Generator, trigger_rate: float = 0.1, drop_rate: float = 0.15, name_rate: float = 0.0
 ) -> tuple[ObjectSpec, str]:
     """One training pair's attributes and caption.
 
     Attributes a caption leaves out are random in the image, except that the
     nudity-like pair is only ever drawn when the caption names it or one of its
     triggers: a prompt that says nothing of it does not produce it.
+
+    A share ``name_rate`` of the pairs say a name or the generic subject
+    (``subject_pair``); the others are drawn exactly as without names (with
+    ``name_rate=0`` no random number is spent on the choice, so a seed gives the
+    same pairs as before names existed).
     """
+    if name_rate and rng.random() < name_rate:
+        return subject_pair(rng, drop_rate)
     if rng.random() < trigger_rate:
         trigger = list(IMPLICIT_TRIGGERS)[rng.integers(len(IMPLICIT_TRIGGERS))]
         attribute, value = IMPLICIT_TRIGGERS[trigger]
