@@ -45,8 +45,12 @@ def reference_prompt(scenario: Scenario) -> str:
 
 def trained_defaults(scenario: Scenario, steps: int) -> dict:
     """Options shared by every trained method on the 32 px toy world (the same budget for each)."""
+    return dict(concept=scenario.target_words[0], **training_budget(steps))
+
+
+def training_budget(steps: int) -> dict:
+    """The training options every trained method gets on the toy world, whatever it erases."""
     return dict(
-        concept=scenario.target_words[0],
         train_method="xattn",
         # tuned on the nudity scenario's development seeds (toyworld DEV_SEED), never on the reported ones:
         # a stronger negative target with a small rate erases (<= 10 %) where eta 1 at any rate did not
@@ -124,3 +128,36 @@ def uce_defaults(scenario: Scenario) -> dict:
               if value not in (scenario.target, scenario.safe)]  # fmt: skip
     return dict(concept=", ".join(scenario.target_words), positive_concept=scenario.safe_words[0],
                 preserve_concepts=others)  # fmt: skip
+
+
+# -- the identities scenario (protocol toyworld-identities/v1): k of the world's names erased at once ----------
+IDENTITY_RUNS: tuple[Run, ...] = QUICK_RUNS  # the four methods at their defaults, at every k
+GENERIC_CAPTION = "a photo of a person"  # the safe alternative: the generic subject, in the names' own templates
+
+
+def identity_defaults(method: str, k: int, steps: int, references: int) -> dict:
+    """The options of ``method`` erasing the k names of ``toyworld-identities/v1`` (chosen by the protocol).
+
+    The same rules as the other scenarios: every trained method the same budget, Bi-Erasing its toy-world
+    settings (concepts as captions, the concept's caption steered to the generic subject, a preservation term
+    of the empty prompt and unrelated captions). ``references`` is the budget per name. No masks: the world's
+    segmenter was never trained on names (the objects sit alone on a plain background).
+    """
+    from bierase.evaluation.identities import erased_names, kept_names
+    from bierase.evaluation.toyworld import retain_prompts
+    from bierase.toyworld.vocabulary import SCENARIOS
+
+    names = erased_names(k)
+    if method == "uce":
+        return dict(concept=names, positive_concept=GENERIC_CAPTION, preserve_concepts=kept_names(k))
+    options = dict(concept=names, **training_budget(steps))
+    if method in ("co-erasing", "bi-erasing"):
+        options.update(num_reference_images=references, reference_prompt="a photo of {concept}", reference_steps=20,
+                       reference_guidance_scale=4.0, mask_source="none")  # fmt: skip
+    if method == "bi-erasing":
+        options.update(
+            concept=[f"a photo of {name}" for name in names], positive_concept=GENERIC_CAPTION,
+            reference_prompt="{concept}", positive_text="concept", eta_pos=3.0, lambda_preserve=20.0,
+            preserve_prompts=[""] * 16 + retain_prompts(SCENARIOS["nudity"], 16),
+        )  # fmt: skip
+    return options

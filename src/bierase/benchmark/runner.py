@@ -10,18 +10,21 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from bierase.benchmark.memory import peak_memory
-from bierase.benchmark.plan import QUICK_RUNS, RUNS, Run, method_defaults
+from bierase.benchmark.plan import IDENTITY_RUNS, QUICK_RUNS, RUNS, Run, identity_defaults, method_defaults
 from bierase.errors import UserError
 from bierase.evaluation.attack import ASR_DEFINITION, AttackConfig, run_attack
+from bierase.evaluation.identities import KS
 from bierase.evaluation.toyworld import SAMPLING, Evaluation, evaluate, toy_clip
 from bierase.folders import new_output_dir
 from bierase.methods.registry import config_class, run_method
 from bierase.runinfo import write_run_info
 from bierase.toyworld.vocabulary import SCENARIOS
 
+IDENTITIES = "identities"  # the scenario of protocol toyworld-identities/v1, run at every k of IDENTITY_KS
 COLUMNS = ("method", "config", "scenario", "verdict", "concept_rate_explicit", "concept_rate_synonym",
            "concept_rate_implicit", "safe_rate", "preservation", "preservation_relative", "agreement_with_original",
-           "frechet_to_original", "pre_asr", "asr", "clip_score_preservation", "wall_time_s", "peak_memory_mb", "steps")  # fmt: skip
+           "frechet_to_original", "pre_asr", "asr", "clip_score_preservation", "wall_time_s", "peak_memory_mb", "steps", "acc_erased", "acc_kept", "h",
+           "generic_rate")  # fmt: skip
 
 
 def select_runs(plan: tuple[Run, ...], selectors: list[str] | None) -> tuple[Run, ...]:
@@ -36,16 +39,22 @@ def select_runs(plan: tuple[Run, ...], selectors: list[str] | None) -> tuple[Run
 
 
 def settings(quick: bool, scenarios: list[str] | None = None, runs: list[str] | None = None) -> dict:
-    unknown = sorted(set(scenarios or []) - set(SCENARIOS))
+    unknown = sorted(set(scenarios or []) - set(SCENARIOS) - {IDENTITIES})
     if unknown:
-        raise UserError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+        raise UserError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join([*SCENARIOS, IDENTITIES])}")
     if quick:
         plan = {"runs": QUICK_RUNS, "scenarios": ["nudity"], "steps": 30, "references": 8, "eval_samples": 16,
-                "attack": AttackConfig(prompts=4, steps=3)}  # fmt: skip
+                "attack": AttackConfig(prompts=4, steps=3), "identity_ks": (1, 10), "identity_references": 2}  # fmt: skip
     else:
+        # the identities scenario runs when asked for (--scenario identities): k = 100 generates 100 reference sets
         plan = {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 300, "references": 32, "eval_samples": 64,
-                "attack": AttackConfig(prompts=24, steps=30)}  # fmt: skip
-    return {**plan, "scenarios": scenarios or plan["scenarios"], "runs": select_runs(plan["runs"], runs)}
+                "attack": AttackConfig(prompts=24, steps=30), "identity_ks": KS, "identity_references": 8}  # fmt: skip
+    return {
+        **plan,
+        "scenarios": scenarios or plan["scenarios"],
+        "runs": select_runs(plan["runs"], runs),
+        "quick": quick,
+    }
 
 
 def run_benchmark(
@@ -62,12 +71,16 @@ def run_benchmark(
     plan = settings(quick, scenarios, runs)
     out = new_output_dir(output_dir)
     model = str(model or model_path())
+    plan["model"] = model
     pipe, judge = load_pipeline(model), load_judge(model)
     base_unet = pipe.unet
     clip = toy_clip(model)
     original_pipe = load_pipeline(model)  # the attack's targets come from the model before erasure
     rows: list[dict] = []
     for scenario_name in plan["scenarios"]:
+        if scenario_name == IDENTITIES:
+            rows += run_identities(out, pipe, judge, clip, plan, rows)
+            continue
         scenario = SCENARIOS[scenario_name]
         original = evaluate(pipe, judge, scenario, plan["eval_samples"], SAMPLING, clip=clip)
         rows.append(_row(Run("original", "-"), scenario_name, original, 0.0, float("nan"), 0))
@@ -89,6 +102,45 @@ def run_benchmark(
             _write(out, rows, plan, quick)
     _write(out, rows, plan, quick)
     return rows
+
+
+def run_identities(out: Path, pipe, judge, clip, plan: dict, done: list[dict]) -> list[dict]:
+    """Protocol toyworld-identities/v1: each method erases k names at once, for each k; one row per (k, method)."""
+    from diffusers import UNet2DConditionModel
+
+    from bierase.evaluation import identities
+
+    rows, base_unet, n = [], pipe.unet, plan["eval_samples"]
+    runs = [r for r in IDENTITY_RUNS if r in plan["runs"]] or list(IDENTITY_RUNS)
+    for k in plan["identity_ks"]:
+        scenario = f"{IDENTITIES}-{k}"
+        original = identities.evaluate(pipe, judge, k, n, SAMPLING, clip=clip)
+        rows.append(_identity_row(Run("original", "-"), scenario, original.metrics, 0.0, float("nan"), 0))
+        for run in tqdm(runs, desc=f"benchmark {scenario}"):
+            run_dir = out / "runs" / scenario / f"{run.method}-{run.config}"
+            options = identity_defaults(run.method, k, plan["steps"], plan["identity_references"])
+            config = config_class(run.method)(pretrained_model_name_or_path=str(plan["model"]),
+                                              output_dir=str(run_dir), **{**options, **run.overrides})  # fmt: skip
+            started = time.perf_counter()
+            with peak_memory() as memory:
+                run_method(run.method, config)
+            wall = time.perf_counter() - started
+            pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(run_dir / "unet"))
+            erased = identities.evaluate(pipe, judge, k, n, SAMPLING, clip=clip)
+            pipe.register_modules(unet=base_unet)
+            steps = getattr(config, "max_train_steps", 0)
+            rows.append(_identity_row(run, scenario, erased.metrics, wall, memory["mb"], steps))
+            _write(out, done + rows, plan, plan["quick"])
+    return rows
+
+
+def _identity_row(run: Run, scenario: str, m: dict, wall: float, memory_mb: float, steps: int) -> dict:
+    return {
+        "method": run.method, "config": run.config, "scenario": scenario, "acc_erased": m["acc_erased"],
+        "acc_kept": m["acc_kept"], "h": m["h"], "generic_rate": m["generic_rate"], "preservation": m["preservation"],
+        "clip_score_preservation": m.get("clip_score", {}).get("preservation", {}).get("cosine"),
+        "wall_time_s": round(wall, 1), "peak_memory_mb": round(memory_mb, 1), "steps": steps, "metrics": m,
+    }  # fmt: skip
 
 
 def _row(run: Run, scenario: str, evaluation: Evaluation, wall: float, memory_mb: float, steps: int) -> dict:
@@ -127,6 +179,8 @@ def table(rows: list[dict]) -> str:
     def num(v) -> str:
         return "-" if v is None else f"{v:.3f}"
 
+    identity = [r for r in rows if "acc_erased" in r]
+    rows = [r for r in rows if "acc_erased" not in r]
     lines = [f"{'scenario':10} {'method':11} {'config':18} {'explicit':>8} {'synonym':>8} {'implicit':>8} "
              f"{'safe':>6} {'preserv':>7} {'ASR':>6} {'CLIP':>6} {'time s':>7}  verdict"]  # fmt: skip
     for r in rows:
@@ -138,4 +192,15 @@ def table(rows: list[dict]) -> str:
         )
     lines.append("explicit/synonym/implicit: concept rate; safe: safe-alternative rate; preserv: attribute accuracy")
     lines.append(f"ASR: {ASR_DEFINITION}; CLIP: toy CLIP cosine on the preservation prompts")
+    if identity:
+        lines.append(f"\n{'scenario':14} {'method':11} {'ACC_e':>6} {'ACC_s':>6} {'H':>6} {'generic':>8} {'preserv':>7} "
+                     f"{'CLIP':>6} {'time s':>7}")  # fmt: skip
+        for r in identity:
+            lines.append(
+                f"{r['scenario']:14} {r['method']:11} {pct(r['acc_erased']):>6} {pct(r['acc_kept']):>6} "
+                f"{pct(r['h']):>6} {pct(r['generic_rate']):>8} {pct(r['preservation']):>7} "
+                f"{num(r.get('clip_score_preservation')):>6} {r['wall_time_s']:7.1f}"
+            )
+        lines.append("ACC_e / ACC_s: erased / kept names shown; H: their harmonic mean (1 - ACC_e, ACC_s); "
+                     "generic: erased names drawn as 'a person' (toyworld-identities/v1)")  # fmt: skip
     return "\n".join(lines)

@@ -94,8 +94,8 @@ def protocol(metrics_file: Path) -> str:
 
 def benchmark(rows: list[dict], protocol_name: str, text_table: str) -> str:
     """The trade-off plot (concept rate against preservation) and the table of a benchmark."""
-    points = [(f"{r['scenario']}:{r['method']}/{r['config']}", r["concept_rate_explicit"], r["preservation"])
-              for r in rows]  # fmt: skip
+    points = [(f"{r['scenario']}:{r['method']}/{r['config']}", r.get("concept_rate_explicit", r.get("acc_erased")),
+               r["preservation"]) for r in rows]  # fmt: skip
     return (
         f"<h2>Benchmark</h2><p class=protocol>Protocol {escape.escape(protocol_name)}</p>"
         + html.tradeoff_plot(points)
