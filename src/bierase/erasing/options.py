@@ -91,7 +91,8 @@ def _range_error(name: str, value: Any, meta: dict) -> str | None:
         bounds.append(f"> {meta['above']}")
     if meta["high"] is not None:
         bounds.append(f"<= {meta['high']}")
-    wanted = f"it must be a finite number{' ' + ' and '.join(bounds) if bounds else ''}"
+    kind = "an integer" if isinstance(value, int) else "a finite number"
+    wanted = f"it must be {kind}{' ' + ' and '.join(bounds) if bounds else ''}"
     if isinstance(value, float) and not math.isfinite(value):
         return f"--{name} {value} is out of range; {wanted}"
     low_ok = meta["low"] is None or value >= meta["low"]
