@@ -20,6 +20,8 @@ def test_the_rule_by_hand():
     assert divergence(0.05 * SPIKE_FACTOR * 0.99, [0.04, 0.05, 0.06]) is None  # median 0.05
     assert "jumped" in divergence(0.05 * SPIKE_FACTOR * 1.01, [0.04, 0.05, 0.06])
     assert divergence(0.9 * SPIKE_FACTOR * LOSS_FLOOR, [0.0, 0.0]) is None  # a start at ~0 is judged by the floor
+    assert divergence(0.133, [0.0011]) is None  # a tiny model's next timestep (seen in CI), not a divergence
+    assert "jumped" in divergence(2.71, [0.0037])  # lr 1.0 on the bundled world, measured
     assert divergence(0.2, [0.01] * 19 + [10.0]) is None  # one high step does not move the median
     # relative: a loss weight scales the level with the loss, so it never reads as a divergence
     for scale in (1.0, 1e3, 1e6):
