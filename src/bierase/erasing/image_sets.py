@@ -4,14 +4,19 @@ Negative images show the concept, positive images its safe alternative. Each set
 or images the base pipeline generates (resumable); each image is masked to the concept region and its
 background filled with the image's mean colour before encoding, so that nothing else enters the image
 embedding (method note, section 2). Everything is written under ``output_dir/references/``.
+
+With ``--rollout noised`` the negative set's images, unmasked (the concept as the base model draws it),
+are also encoded by the VAE once: a training step noises them to ``t`` instead of rolling out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from PIL import Image
+from tqdm.auto import tqdm
 
 from bierase.erasing.conditions import encode_images
 from bierase.erasing.model_loading import attach_ip_adapter, load_clipseg
@@ -32,6 +37,7 @@ class ImageSets:
     parts: dict[str, list[tuple[int, int]]]  # name -> (start, size) of each concept's part of the set
     images: dict[str, list]  # name -> the masked, mean-filled images they came from
     record: dict[str, dict]  # name -> where the set came from, for bierase.json
+    latents: dict[str, torch.Tensor] = field(default_factory=dict)  # name -> (N, C, h, w) VAE latents (noised)
 
 
 def reference_set(pipe, config: ReferenceConfig, spec: ImageSetSpec, out: Path) -> tuple[ReferenceSet, list[int]]:
@@ -84,9 +90,11 @@ def prepare_image_sets(pipe, config: ReferenceConfig, names: list[str], out: Pat
     """
     specs = {spec.name: spec for spec in config.image_sets()}
     segmenter = _segmenter(config) if config.mask_source == "clipseg" else None
-    images, parts, record = {}, {}, {}
+    images, parts, record, latents = {}, {}, {}, {}
     for name in names:
         refs, sizes = reference_set(pipe, config, specs[name], out)
+        if name == "negative" and config.rollout == "noised":
+            latents[name] = encode_latents(pipe, refs.images)
         images[name] = masked_images(refs, sizes, config, specs[name], out, segmenter, pipe)
         parts[name] = [(sum(sizes[:c]), size) for c, size in enumerate(sizes)]
         record[name] = {"folders": list(specs[name].folders) or "generated", "images": sizes, "skipped": refs.skipped}
@@ -95,7 +103,21 @@ def prepare_image_sets(pipe, config: ReferenceConfig, names: list[str], out: Pat
         config.ip_adapter_weight_name,
     )  # fmt: skip
     embeds = {name: encode_images(pipe, images[name], desc=f"encode {name} references") for name in names}
-    return ImageSets(embeds, parts, images, record)
+    return ImageSets(embeds, parts, images, record, latents)
+
+
+@torch.no_grad()
+def encode_latents(pipe, images: list, batch_size: int = 16) -> torch.Tensor:
+    """(N, C, h, w) scaled VAE latents of images at the UNet's resolution: the latent distribution's mean, so
+    that no random draw is spent (the run's random stream stays that of the training steps)."""
+    size = pipe.unet.config.sample_size * pipe.vae_scale_factor
+    out = []
+    for start in tqdm(range(0, len(images), batch_size), desc="encode latents"):
+        batch = [Image.fromarray(image) for image in images[start : start + batch_size]]  # sizes may differ
+        pixels = pipe.image_processor.preprocess(batch, height=size, width=size)
+        posterior = pipe.vae.encode(pixels.to(pipe.vae.device, pipe.vae.dtype)).latent_dist
+        out.append(posterior.mean.float().cpu() * pipe.vae.config.scaling_factor)
+    return torch.cat(out)
 
 
 def _segmenter(config: ReferenceConfig):

@@ -2,7 +2,7 @@
 
 One iteration: draw a step k of the N-step schedule, the noise, and the reference images and prompts
 the conditions need; roll the student out from noise to ``z_t`` (text only, the concept's prompt with
-guidance); for each term, the teacher on its conditions in one batched call (no gradient) and the
+guidance), or, with ``--rollout noised``, noise the drawn concept image's latent to ``t``; for each term, the teacher on its conditions in one batched call (no gradient) and the
 student on its conditions in another; one optimizer step on the sum of the terms' losses. All
 randomness comes from one seeded generator whose state is checkpointed, so ``--resume`` ends at the
 same weights as an uninterrupted run. A diverging loss or non-finite weights stop the run before
@@ -48,6 +48,7 @@ class Batch:
     noise: torch.Tensor
     concepts: torch.Tensor | None  # (B,) which concept each sample trains (None: there is one)
     images: dict[str, torch.Tensor]  # reference set -> (B, D) drawn image embeddings
+    image_index: dict[str, torch.Tensor]  # reference set -> (B,) which of its images were drawn
     prompts: dict[str, torch.Tensor]  # per-sample text -> (B,) indices of the drawn prompts
 
 
@@ -121,7 +122,8 @@ class Trainer:
         # several concepts: each sample trains one, drawn uniformly (one concept draws nothing: its stream is kept)
         n_concepts = len(self.texts["concept"])
         concepts = torch.randint(n_concepts, (b,), generator=g) if n_concepts > 1 else None
-        images = {name: self._embeds(name, self._image_index(name, concepts)) for name in self.set_names}
+        index = {name: self._image_index(name, concepts) for name in self.set_names}
+        images = {name: self._embeds(name, index[name]) for name in self.set_names}
         # drawn every step, used only with --embedding_noise: the random stream never depends on its value
         noises = {name: torch.randn(images[name].shape, generator=g) for name in self.set_names}
         if getattr(cfg, "embedding_noise", 0.0):
@@ -130,7 +132,7 @@ class Trainer:
         prompts = {
             key: torch.randint(len(self.texts[key]), (b,), generator=g) for key in PER_SAMPLE_TEXTS if key in self.texts
         }
-        return Batch(k, noise, concepts, images, prompts)
+        return Batch(k, noise, concepts, images, index, prompts)
 
     def _image_index(self, name: str, concepts: torch.Tensor | None) -> torch.Tensor:
         """Indices into the set ``name``: for each sample, an image of its concept's part of the set."""
@@ -212,11 +214,21 @@ class Trainer:
 
     def rollout(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         cfg, noise = self.config, batch.noise.to(self.accelerator.device)
+        if cfg.rollout == "noised":
+            return self.noised(batch)
         # the rollout is text-only: no image tokens leak into it (without images there is no branch to switch off)
         with image_branch_off(self.accelerator.unwrap_model(self.student)):
             return rollout(
                 self.rollout_predictor(batch), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps
             )
+
+    def noised(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """``z_t`` without a UNet call: the drawn negative reference image's latent, noised to the k-th timestep
+        with the batch's noise by the scheduler's own ``add_noise`` (the image its embedding conditions on)."""
+        t = self.scheduler.timesteps[batch.k]
+        clean = self.image_sets.latents["negative"][batch.image_index["negative"]]
+        z = self.scheduler.add_noise(clean, batch.noise, t.repeat(len(clean)))
+        return z.to(self.accelerator.device), t
 
     def losses(self, batch: Batch, step: int) -> Losses:
         z, t = self.rollout(batch)

@@ -14,7 +14,7 @@ from bierase.erasing.options import RunConfig, option
 from bierase.errors import UserError
 
 TRAIN_METHODS = ("full", "xattn", "noxattn", "selfattn")
-ROLLOUTS = ("ddim", "reference")
+ROLLOUTS = ("ddim", "reference", "noised")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 # options a resumed run may change: how long, how fast and how it is kept; everything else is what it computes
 RESUMABLE = ("max_train_steps", "learning_rate", "checkpointing_steps", "save_pipeline", "teacher_device",
@@ -48,7 +48,8 @@ class TrainingConfig(RunConfig):
     init_unet: str = option("start from this (already erased) unet/ folder instead of the base UNet", default="")
     # the rollout to z_t
     rollout: str = option(
-        "'ddim': T down to t (correct); 'reference': the reference code's ascending loop", default="ddim",
+        "'ddim': T down to t (correct); 'reference': the reference code's ascending loop; 'noised': the "
+        "concept's reference images noised to t (the scheduler's add_noise: no UNet call)", default="ddim",
         choices=ROLLOUTS,
     )  # fmt: skip
     ddim_steps: int = option(
@@ -80,7 +81,11 @@ class TrainingConfig(RunConfig):
     def validate(self) -> None:
         super().validate()
         if self.rollout_steps and self.rollout != "ddim":
-            raise UserError("--rollout_steps caps the ddim rollout; the reference rollout has no jumps, drop one")
+            raise UserError(f"--rollout_steps caps the ddim rollout; the {self.rollout} rollout has no jumps, drop one")
+        if self.rollout == "noised" and not self.uses_images():
+            raise UserError(
+                "--rollout noised noises the concept's reference images, and this run uses none; use --rollout ddim"
+            )
         if self.resume and self.overwrite:
             raise UserError("--resume and --overwrite contradict each other; pass one of them")
         self.check_items("concept", self.concept)
