@@ -19,7 +19,11 @@ def test_demo_writes_report_and_metrics(smoke_world, tmp_path):
     assert "agreement_with_original" in saved["after"] and saved["after"]["protocol"] == "toyworld-erasure"
     report = (out / "report.html").read_text()
     assert report.count("<img") >= 2 * 4 + 2 and "<svg" in report and "toyworld-erasure/v2" in report
-    assert metrics["seconds"] > 0
+    stages = saved["stages"]  # where the time went: the stages add up to the whole (the report's last second aside)
+    assert {"load", "evaluate_before", "erase", "evaluate_after", "erase_training"} <= set(stages)
+    whole = sum(stages[k] for k in ("load", "evaluate_before", "erase", "evaluate_after"))
+    assert 0 < whole <= metrics["seconds"] + 0.2 and metrics["seconds"] - whole < 5
+    assert 0 < stages["erase_training"] <= stages["erase"]
 
 
 def test_demo_refuses_a_non_empty_folder(tmp_path):

@@ -44,21 +44,34 @@ def run_demo(
     from bierase.toyworld import load_judge, load_pipeline, model_path
 
     started = time.perf_counter()
+    stages, clock = {}, [started]
+
+    def stage(name: str) -> None:  # seconds since the previous stage ended
+        now = time.perf_counter()
+        stages[name] = round(now - clock[0], 1)
+        clock[0] = now
+
     out = new_output_dir(output_dir)
     model = Path(model or model_path())
     config = demo_config(model, out / "erasure", **overrides)
     pipe, judge = load_pipeline(model), load_judge(model)
-
     clip = toy_clip(model)
+    stage("load")
     original = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, clip=clip)
+    stage("evaluate_before")
     erase(config)
+    stage("erase")
+    training = json.loads((out / "erasure" / "bierase.json").read_text())["seconds"]
+    stages["erase_training"], stages["erase_references_and_setup"] = training, round(stages["erase"] - training, 1)
     pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(out / "erasure" / "unet"))
     erased = evaluate(pipe, judge, SCENARIO, eval_samples, SAMPLING, original=original, clip=clip)
+    stage("evaluate_after")
     before, after = original.metrics, erased.metrics
     before_images, after_images, sets = original.images, erased.images, original.sets
 
     seconds = round(time.perf_counter() - started, 1)
-    metrics = {"protocol": PROTOCOL, "before": before, "after": after, "seconds": seconds, "versions": versions()}
+    metrics = {"protocol": PROTOCOL, "before": before, "after": after, "seconds": seconds, "stages": stages,
+               "versions": versions()}  # fmt: skip
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     write_report(out, config, before, after, before_images, after_images, sets, seconds)
     return metrics
