@@ -49,7 +49,8 @@ class TrainingConfig(RunConfig):
     # the rollout to z_t
     rollout: str = option(
         "'ddim': T down to t (correct); 'reference': the reference code's ascending loop; 'noised': the "
-        "concept's reference images noised to t (the scheduler's add_noise: no UNet call)", default="ddim",
+        "concept's reference images noised to t (add_noise: no UNet call; 1.5x faster, but on the toy world it did "
+        "not erase: benchmarks/noised_rollout.py)", default="ddim",
         choices=ROLLOUTS,
     )  # fmt: skip
     ddim_steps: int = option(
