@@ -111,6 +111,7 @@ class Trainer:
         if config.rollout_steps:
             check_jumps(self.scheduler)  # before the first step, not at the first deep rollout
         self.generator = torch.Generator().manual_seed(config.seed)
+        self._last_rollout: tuple[torch.Tensor, torch.Tensor] | None = None
         size = pipe.unet.config.sample_size
         self.latent_shape = (config.train_batch_size, pipe.unet.config.in_channels, size, size)
 
@@ -231,7 +232,11 @@ class Trainer:
         return z.to(self.accelerator.device), t
 
     def losses(self, batch: Batch, step: int) -> Losses:
-        z, t = self.rollout(batch)
+        # --rollout_reuse R: a rollout serves R steps; it starts at multiples of R, checkpoints too, so --resume
+        # starts a new one exactly where the uninterrupted run did
+        if step % self.config.rollout_reuse == 0 or self._last_rollout is None:
+            self._last_rollout = self.rollout(batch)
+        z, t = self._last_rollout
         z = z.clone()  # made under inference mode (no autograd bookkeeping): a clone may enter the student's graph
         total, parts = None, {}
         for term in self.terms:

@@ -50,7 +50,7 @@ class TrainingConfig(RunConfig):
     rollout: str = option(
         "'ddim': T down to t (correct); 'reference': the reference code's ascending loop; 'noised': the "
         "concept's reference images noised to t (add_noise: no UNet call; 1.5x faster, but on the toy world it did "
-        "not erase: benchmarks/noised_rollout.py)", default="ddim",
+        "not erase: benchmarks/rollout_variants.py)", default="ddim",
         choices=ROLLOUTS,
     )  # fmt: skip
     ddim_steps: int = option(
@@ -62,6 +62,10 @@ class TrainingConfig(RunConfig):
         "most UNet calls of a ddim rollout (0: all k steps to the k-th of N); deeper steps are reached by DDIM "
         "jumps over evenly spaced timesteps of the same schedule, ending at the same t (the toy world uses 2)",
         default=0, low=0,
+    )  # fmt: skip
+    rollout_reuse: int = option(
+        "consecutive steps one rollout's z_t serves (each step still draws its own images and prompts); 1: a new "
+        "rollout every step", default=1, low=1,
     )  # fmt: skip
     rollout_guidance: float = option("classifier-free guidance of the rollout (ESD uses 3)", default=3.0, low=0)
     # the preservation term (not in the papers; an option of every trained method)
@@ -86,6 +90,11 @@ class TrainingConfig(RunConfig):
         if self.rollout == "noised" and not self.uses_images():
             raise UserError(
                 "--rollout noised noises the concept's reference images, and this run uses none; use --rollout ddim"
+            )
+        if self.checkpointing_steps % self.rollout_reuse:
+            raise UserError(
+                f"--checkpointing_steps {self.checkpointing_steps} is not a multiple of --rollout_reuse "
+                f"{self.rollout_reuse}, so a resumed run could not reuse the rollout it was on; make it one"
             )
         if self.resume and self.overwrite:
             raise UserError("--resume and --overwrite contradict each other; pass one of them")

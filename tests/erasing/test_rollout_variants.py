@@ -1,4 +1,5 @@
-"""``--rollout noised``: z_t is the drawn concept image's latent noised to t, made without any UNet call."""
+"""Cheaper ways to z_t: ``--rollout noised`` (the drawn concept image's latent noised to t, no UNet call) and
+``--rollout_reuse R`` (one rollout for R steps)."""
 
 import json
 
@@ -64,3 +65,32 @@ def test_a_noised_rollout_without_reference_images_is_refused_in_one_line(tmp_pa
                                                                           words):  # fmt: skip
     with pytest.raises(UserError, match=words):
         tiny_config(method, tmp_path, rollout="noised", **options)
+
+
+@pytest.mark.parametrize("reuse, rollouts", [(1, 4), (2, 2)])  # reuse 1 is the control: a rollout every step
+def test_a_reused_rollout_starts_only_at_multiples_of_its_reuse(tmp_path, tiny_config, monkeypatch, reuse, rollouts):
+    from bierase.erasing import trainer as trainer_module
+
+    started, real = [], trainer_module.Trainer.rollout
+    monkeypatch.setattr(trainer_module.Trainer, "rollout", lambda self, batch: started.append(1) or real(self, batch))
+    bierase.erase(tiny_config("bi-erasing", tmp_path / "o", rollout_reuse=reuse, max_train_steps=4))
+    assert len(started) == rollouts
+
+
+def test_a_reuse_that_does_not_divide_the_checkpoints_is_refused(tmp_path, tiny_config):
+    with pytest.raises(UserError, match="not a multiple of --rollout_reuse 3"):
+        tiny_config("bi-erasing", tmp_path, rollout_reuse=3, checkpointing_steps=100)
+
+
+def test_a_resumed_run_reuses_its_rollouts_as_the_uninterrupted_one_did(tmp_path, tiny_config):
+    from safetensors.torch import load_file
+
+    weights = "unet/diffusion_pytorch_model.safetensors"
+    bierase.erase(tiny_config("bi-erasing", tmp_path / "straight", rollout_reuse=2, max_train_steps=4))
+    bierase.erase(tiny_config("bi-erasing", tmp_path / "resumed", rollout_reuse=2, max_train_steps=2))
+    bierase.erase(tiny_config("bi-erasing", tmp_path / "resumed", rollout_reuse=2, max_train_steps=4, resume=True))
+    bierase.erase(tiny_config("bi-erasing", tmp_path / "fresh", max_train_steps=4))  # the control: reuse 1
+    straight, resumed = load_file(tmp_path / "straight" / weights), load_file(tmp_path / "resumed" / weights)
+    fresh = load_file(tmp_path / "fresh" / weights)
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    assert not all(torch.equal(straight[k], fresh[k]) for k in straight)

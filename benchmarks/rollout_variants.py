@@ -1,13 +1,14 @@
-"""The noised rollout (``--rollout noised``) against the default capped DDIM rollout and the reference code's way.
+"""Cheaper ways to z_t against the default capped DDIM rollout and the reference code's way.
 
-The default rolls the student out to ``z_t`` in two UNet calls (N = 10, DDIM jumps); ``noised`` makes
-``z_t`` from the drawn concept reference image's VAE latent with the scheduler's ``add_noise``, no UNet
-call. The reference-style run works as the reference code does (one call per condition, embeddings
-re-encoded every step, all k steps of a 50-step rollout). Seconds per iteration: medians of 3 short runs
-per variant, alternating, in one process; erasure: one full run per variant, judged on the development
-prompt sets only (toyworld DEV_SEED, protocol toyworld-erasure/v1), where a default may be chosen.
+The default rolls the student out to ``z_t`` in two UNet calls (N = 10, DDIM jumps). Each set of variants
+is one lever of issue 19: ``noised`` makes ``z_t`` from the drawn concept reference image's VAE latent with
+the scheduler's ``add_noise`` (no UNet call); ``reuse`` lets one rollout serve R consecutive steps
+(``--rollout_reuse``). The reference-style run works as the reference code does (one call per condition,
+embeddings re-encoded every step, all k steps of a 50-step rollout). Seconds per iteration: medians of 3
+short runs per variant, alternating, in one process; erasure: one full run per variant, judged on the
+development prompt sets only (toyworld DEV_SEED, protocol toyworld-erasure/v2), where a default may be chosen.
 
-    python benchmarks/noised_rollout.py [--quick]
+    python benchmarks/rollout_variants.py --variants noised|reuse [--quick]
 """
 
 from __future__ import annotations
@@ -27,16 +28,22 @@ from bierase.methods.bi_erasing.config import BiErasingConfig
 from bierase.toyworld import load_judge, load_pipeline, model_path
 from bierase.toyworld.vocabulary import SCENARIOS
 
-VARIANTS = {
-    "default": {},
-    "noised": {"rollout": "noised", "rollout_steps": 0},
-    "reference_style": {"batched_calls": False, "cache_embeddings": False, "ddim_steps": 50, "rollout_steps": 0},
+DEFAULT = {"default": {}}
+REFERENCE_STYLE = {
+    "reference_style": {"batched_calls": False, "cache_embeddings": False, "ddim_steps": 50, "rollout_steps": 0}
+}
+VARIANT_SETS = {
+    "noised": {**DEFAULT, "noised": {"rollout": "noised", "rollout_steps": 0}, **REFERENCE_STYLE},
+    "reuse": {**DEFAULT, "reuse_2": {"rollout_reuse": 2}, "reuse_4": {"rollout_reuse": 4}},
 }
 REPEATS = 3
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--variants", choices=sorted(VARIANT_SETS), required=True)
+    args = p.parse_args()
+    variants = VARIANT_SETS[args.variants]
     timed_steps, steps, samples = (4, 10, 8) if args.quick else (40, 300, 48)
     scenario, model = SCENARIOS["nudity"], str(model_path())
     base = {**method_defaults("bi-erasing", scenario, steps, 32, toy_world=False), "checkpointing_steps": 0}
@@ -50,27 +57,32 @@ def main() -> None:
                 BiErasingConfig(pretrained_model_name_or_path=model, output_dir=str(Path(tmp) / name), **options)
             )
 
-        timings: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        timings: dict[str, list[float]] = {name: [] for name in variants}
         for repeat in range(REPEATS):
-            for name, overrides in VARIANTS.items():
+            for name, overrides in variants.items():
                 out = run(f"{name}-timing-{repeat}", overrides, timed_steps)
                 timings[name].append(json.loads((out / "bierase.json").read_text())["seconds"] / timed_steps)
-        for name in VARIANTS:
-            figures[name] = {"options": VARIANTS[name], "s_per_iteration_runs": timings[name],
+        for name in variants:
+            figures[name] = {"options": variants[name], "s_per_iteration_runs": timings[name],
                              "s_per_iteration": statistics.median(timings[name])}  # fmt: skip
-        figures["speedup_vs_reference_style"] = {
-            name: figures["reference_style"]["s_per_iteration"] / figures[name]["s_per_iteration"] for name in VARIANTS
+        if "reference_style" in variants:
+            reference = figures["reference_style"]["s_per_iteration"]
+            figures["speedup_vs_reference_style"] = {
+                name: reference / figures[name]["s_per_iteration"] for name in variants
+            }
+        figures["speedup_vs_default"] = {
+            name: figures["default"]["s_per_iteration"] / figures[name]["s_per_iteration"] for name in variants
         }
 
         pipe, judge = load_pipeline(model), load_judge(model)
         original = evaluate(pipe, judge, scenario, samples, SAMPLING, seed=DEV_SEED)
         figures["original"] = _summary(original.metrics)
-        for name, overrides in VARIANTS.items():
+        for name, overrides in variants.items():
             out = run(f"{name}-erasure", overrides, steps)
             pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(out / "unet"))
             metrics = evaluate(pipe, judge, scenario, samples, SAMPLING, seed=DEV_SEED, original=original).metrics
             figures[name]["erasure"] = _summary(metrics)
-    write("noised_rollout" + ("_quick" if args.quick else ""), figures)
+    write(f"rollout_variants_{args.variants}" + ("_quick" if args.quick else ""), figures)
 
 
 def _summary(metrics: dict) -> dict:
