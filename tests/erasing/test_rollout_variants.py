@@ -77,9 +77,12 @@ def test_a_reused_rollout_starts_only_at_multiples_of_its_reuse(tmp_path, tiny_c
     assert len(started) == rollouts
 
 
-def test_a_reuse_that_does_not_divide_the_checkpoints_is_refused(tmp_path, tiny_config):
-    with pytest.raises(UserError, match="not a multiple of --rollout_reuse 3"):
-        tiny_config("bi-erasing", tmp_path, rollout_reuse=3, checkpointing_steps=100)
+@pytest.mark.parametrize("steps", [{"checkpointing_steps": 100}, {"max_train_steps": 10, "checkpointing_steps": 0}])
+def test_a_reuse_that_does_not_divide_the_saved_steps_is_refused(tmp_path, tiny_config, steps):
+    # a run is saved (checkpoint or final) only where a new rollout starts, so a resume continues the same stream
+    with pytest.raises(UserError, match=f"--{next(iter(steps))} .* not a multiple of --rollout_reuse 3"):
+        tiny_config("bi-erasing", tmp_path, rollout_reuse=3, **steps)
+    tiny_config("bi-erasing", tmp_path, rollout_reuse=3, max_train_steps=9, checkpointing_steps=0)  # the control
 
 
 def test_a_resumed_run_reuses_its_rollouts_as_the_uninterrupted_one_did(tmp_path, tiny_config):
