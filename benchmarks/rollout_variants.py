@@ -3,12 +3,13 @@
 The default rolls the student out to ``z_t`` in two UNet calls (N = 10, DDIM jumps). Each set of variants
 is one lever of issue 19: ``noised`` makes ``z_t`` from the drawn concept reference image's VAE latent with
 the scheduler's ``add_noise`` (no UNet call); ``reuse`` lets one rollout serve R consecutive steps
-(``--rollout_reuse``). The reference-style run works as the reference code does (one call per condition,
+(``--rollout_reuse``); ``precision`` trains under bf16 autocast (``--mixed_precision bf16``), which pays only
+on a CPU with fast bf16 (AMX, AVX512-BF16) or a GPU. The reference-style run works as the reference code does (one call per condition,
 embeddings re-encoded every step, all k steps of a 50-step rollout). Seconds per iteration: medians of 3
 short runs per variant, alternating, in one process; erasure: one full run per variant, judged on the
 development prompt sets only (toyworld DEV_SEED, protocol toyworld-erasure/v2), where a default may be chosen.
 
-    python benchmarks/rollout_variants.py --variants noised|reuse [--quick]
+    python benchmarks/rollout_variants.py --variants noised|reuse|precision [--quick]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ REFERENCE_STYLE = {
 VARIANT_SETS = {
     "noised": {**DEFAULT, "noised": {"rollout": "noised", "rollout_steps": 0}, **REFERENCE_STYLE},
     "reuse": {**DEFAULT, "reuse_2": {"rollout_reuse": 2}, "reuse_4": {"rollout_reuse": 4}},
+    "precision": {**DEFAULT, "bf16": {"mixed_precision": "bf16"}, **REFERENCE_STYLE},
 }
 REPEATS = 3
 
