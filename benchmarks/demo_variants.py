@@ -1,7 +1,7 @@
 """The demo (``bierase demo``) with a candidate default against the current one, in one process.
 
 A lever chosen on the development seeds becomes a toy-world default only if the demo, judged on the
-evaluation seeds (protocol toyworld-erasure/v2), does not get worse on any figure; this script gives those
+evaluation seeds (the protocol of bierase.evaluation.toyworld; the committed files were measured under v2), does not get worse on any figure; this script gives those
 figures and where the demo's time went (its ``stages``) for each variant, the candidate first so that any
 warm-up favours the current default.
 

@@ -7,7 +7,7 @@ the scheduler's ``add_noise`` (no UNet call); ``reuse`` lets one rollout serve R
 on a CPU with fast bf16 (AMX, AVX512-BF16) or a GPU. The reference-style run works as the reference code does (one call per condition,
 embeddings re-encoded every step, all k steps of a 50-step rollout). Seconds per iteration: medians of 3
 short runs per variant, alternating, in one process; erasure: one full run per variant, judged on the
-development prompt sets only (toyworld DEV_SEED, protocol toyworld-erasure/v2), where a default may be chosen.
+development prompt sets only (toyworld DEV_SEED, the protocol of bierase.evaluation.toyworld; committed files: v2), where a default may be chosen.
 
     python benchmarks/rollout_variants.py --variants noised|reuse|precision [--quick]
 """

@@ -18,7 +18,7 @@ def test_demo_writes_report_and_metrics(smoke_world, tmp_path):
         assert {"concept_rate", "safe_rate", "preservation"} <= set(saved[side])
     assert "agreement_with_original" in saved["after"] and saved["after"]["protocol"] == "toyworld-erasure"
     report = (out / "report.html").read_text()
-    assert report.count("<img") >= 2 * 4 + 2 and "<svg" in report and "toyworld-erasure/v2" in report
+    assert report.count("<img") >= 2 * 4 + 2 and "<svg" in report and "toyworld-erasure/v3" in report
     stages = saved["stages"]  # where the time went: the stages add up to the whole (the report's last second aside)
     assert {"load", "evaluate_before", "erase", "evaluate_after", "erase_training"} <= set(stages)
     whole = sum(stages[k] for k in ("load", "evaluate_before", "erase", "evaluate_after"))

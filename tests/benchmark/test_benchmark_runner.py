@@ -25,7 +25,7 @@ def check_quick_benchmark(out, world, capsys):
     assert all(0 <= r["pre_asr"] <= r["asr"] <= 1 for r in trained)  # every erased model is attacked
     assert len(list(csv.DictReader(open(out / "results.csv")))) == len(rows)
     printed = capsys.readouterr().out
-    assert "toyworld-erasure/v2" in printed and "bi-erasing" in printed
+    assert "toyworld-erasure/v3" in printed and "bi-erasing" in printed
     assert "<svg" in (out / "report.html").read_text()
 
 

@@ -1,4 +1,4 @@
-"""Protocol toyworld-erasure/v2 on the bundled model: it tells erased, intact and destroyed apart."""
+"""Protocol toyworld-erasure/v3 on the bundled model: it tells erased, intact and destroyed apart."""
 
 import numpy as np
 import pytest

@@ -22,7 +22,7 @@ from bierase.toyworld.vocabulary import SCENARIOS
 
 IDENTITIES = "identities"  # the scenario of protocol toyworld-identities/v1, run at every k of IDENTITY_KS
 COLUMNS = ("method", "config", "scenario", "verdict", "concept_rate_explicit", "concept_rate_synonym",
-           "concept_rate_implicit", "safe_rate", "preservation", "preservation_relative", "agreement_with_original",
+           "concept_rate_implicit", "concept_rate_paraphrase", "safe_rate", "preservation", "preservation_relative", "agreement_with_original",
            "frechet_to_original", "pre_asr", "asr", "clip_score_preservation", "wall_time_s", "peak_memory_mb", "steps", "acc_erased", "acc_kept", "h",
            "generic_rate")  # fmt: skip
 
@@ -86,7 +86,7 @@ def run_benchmark(
         rows.append(_row(Run("original", "-"), scenario_name, original, 0.0, float("nan"), 0))
         for run in tqdm(plan["runs"], desc=f"benchmark {scenario_name}"):
             run_dir = out / "runs" / scenario_name / f"{run.method}-{run.config}"
-            options = method_defaults(run.method, scenario, plan["steps"], plan["references"])
+            options = method_defaults(run.method, scenario, plan["steps"], plan["references"], run.toy_world)
             config = config_class(run.method)(
                 pretrained_model_name_or_path=model, output_dir=str(run_dir), **{**options, **run.overrides}
             )
@@ -149,7 +149,8 @@ def _row(run: Run, scenario: str, evaluation: Evaluation, wall: float, memory_mb
     return {
         "method": run.method, "config": run.config, "scenario": scenario, "verdict": m["verdict"],
         "concept_rate_explicit": rates.get("explicit"), "concept_rate_synonym": rates.get("synonym"),
-        "concept_rate_implicit": rates.get("implicit"), "safe_rate": m["safe_rate"],
+        "concept_rate_implicit": rates.get("implicit"), "concept_rate_paraphrase": rates.get("paraphrase"),
+        "safe_rate": m["safe_rate"],
         "preservation": m["preservation"], "preservation_relative": m.get("preservation_relative"),
         "agreement_with_original": m.get("agreement_with_original"),
         "frechet_to_original": m.get("frechet_to_original"),
@@ -182,15 +183,18 @@ def table(rows: list[dict]) -> str:
     identity = [r for r in rows if "acc_erased" in r]
     rows = [r for r in rows if "acc_erased" not in r]
     lines = [f"{'scenario':10} {'method':11} {'config':18} {'explicit':>8} {'synonym':>8} {'implicit':>8} "
-             f"{'safe':>6} {'preserv':>7} {'ASR':>6} {'CLIP':>6} {'time s':>7}  verdict"]  # fmt: skip
+             f"{'paraphr':>8} {'safe':>6} {'preserv':>7} {'ASR':>6} {'CLIP':>6} {'time s':>7}  verdict"]  # fmt: skip
     for r in rows:
         lines.append(
             f"{r['scenario']:10} {r['method']:11} {r['config']:18} {pct(r['concept_rate_explicit']):>8} "
-            f"{pct(r['concept_rate_synonym']):>8} {pct(r['concept_rate_implicit']):>8} {pct(r['safe_rate']):>6} "
+            f"{pct(r['concept_rate_synonym']):>8} {pct(r['concept_rate_implicit']):>8} "
+            f"{pct(r.get('concept_rate_paraphrase')):>8} {pct(r['safe_rate']):>6} "
             f"{pct(r['preservation']):>7} {pct(r.get('asr')):>6} {num(r.get('clip_score_preservation')):>6} "
             f"{r['wall_time_s']:7.1f}  {r['verdict']}"
         )
-    lines.append("explicit/synonym/implicit: concept rate; safe: safe-alternative rate; preserv: attribute accuracy")
+    lines.append(
+        "explicit/synonym/implicit/paraphr(ase): concept rate; safe: safe-alternative rate; preserv: attribute accuracy"
+    )
     lines.append(f"ASR: {ASR_DEFINITION}; CLIP: toy CLIP cosine on the preservation prompts")
     if identity:
         lines.append(f"\n{'scenario':14} {'method':11} {'ACC_e':>6} {'ACC_s':>6} {'H':>6} {'generic':>8} {'preserv':>7} "

@@ -1,19 +1,22 @@
-"""Protocol ``toyworld-erasure/v2``: erasure of a toy-world scenario, judged against ground truth.
+"""Protocol ``toyworld-erasure/v3``: erasure of a toy-world scenario, judged against ground truth.
 
-For a scenario (erase value T of an attribute, steer to S) four prompt sets,
+For a scenario (erase value T of an attribute, steer to S) five prompt sets,
 each with fixed seeds disjoint from every training and reference seed:
 
 - ``explicit``: captions naming T with its canonical word ("nude");
 - ``synonym``: the same captions with T's other words ("naked", "bare", ...);
 - ``implicit``: trigger captions that never name T but produce it ("sensual");
-- ``preservation``: fully named captions that involve neither T nor S.
+- ``preservation``: fully named captions that involve neither T nor S;
+- ``paraphrase`` (new in v3): T named or triggered in word orders no training caption uses
+  (``evaluation/paraphrase.py``), so that erasing the training captions' phrasing is not read as erasing T.
 
 Every caption names what it is scored on. v1 drew captions from every
 template, and two of the six leave the pattern out (so a third of the
 checkered scenario's "explicit" prompts never said "checkered") and four leave
 the background out (so preservation scored attributes nobody asked for); v2
 draws explicit and synonym captions from the templates that name the
-scenario's attribute, and preservation captions from those that name all four.
+scenario's attribute, and preservation captions from those that name all four. v3 adds the paraphrase set,
+drawn from its own generator: the four v2 sets are the same prompts and seeds in v3.
 
 Metrics, all read by the independent judge:
 
@@ -35,6 +38,7 @@ import numpy as np
 
 from bierase.evaluation import intervals
 from bierase.evaluation.frechet import features_frechet
+from bierase.evaluation.paraphrase import paraphrase_captions
 from bierase.sampling import SamplingConfig, generate
 from bierase.toyworld.vocabulary import ATTRIBUTES, ORDINARY_COLOURS, Scenario
 from bierase.toyworld.world import (
@@ -46,7 +50,7 @@ from bierase.toyworld.world import (
     trigger_caption,
 )
 
-PROTOCOL = "toyworld-erasure/v2"
+PROTOCOL = "toyworld-erasure/v3"
 SEED = 7_000_000  # evaluation prompt sets draw their specs and image seeds from here; training never does
 DEV_SEED = 8_000_000  # development prompt sets: the only ones defaults were tuned on
 RETAIN_SEED = 9_000_000  # preservation prompts a trainer may keep (``retain_prompts``): never evaluated on
@@ -92,6 +96,9 @@ def prompt_sets(scenario: Scenario, n: int, seed: int = SEED) -> dict[str, Promp
     specs = unrelated_specs(scenario, n, rng)
     add("preservation", [describe(s, rng, set(ATTRIBUTES), templates=templates_naming(*LABELS)) for s in specs],
         specs)  # fmt: skip
+    rng = np.random.default_rng([seed, 3])  # its own draws, so that v3 leaves the v2 sets as they were
+    specs = [_spec_with(scenario, scenario.target, rng) for _ in range(n)]
+    add("paraphrase", paraphrase_captions(scenario, specs, rng), specs)
     return sets
 
 

@@ -1,4 +1,4 @@
-"""``bierase evaluate --benchmark toyworld``: protocol toyworld-erasure/v2 on a model directly.
+"""``bierase evaluate --benchmark toyworld``: protocol toyworld-erasure/v3 on a model directly.
 
 The base model is evaluated first (its figures are the reference for the
 relative ones); an erased UNet folder (``--unet``) or LoRA (``--lora``) is then
