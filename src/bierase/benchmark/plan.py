@@ -19,10 +19,12 @@ class Run:
     method: str
     config: str  # a name for the configuration (the ablation)
     overrides: dict = field(default_factory=dict)
+    toy_world: bool | None = None  # the toy-world extras (``method_defaults``); None: the method's default
 
 
 RUNS: tuple[Run, ...] = (
     Run("bi-erasing", "default"),
+    Run("bi-erasing", "paper", toy_world=False),  # the paper's form: bare words, [c_pos; I+], no preservation
     Run("bi-erasing", "no-mask", {"mask_source": "none"}),
     Run("bi-erasing", "negative-only", {"lambda_neg": 1.0, "lambda_pos": 0.0}),
     Run("bi-erasing", "positive-only", {"lambda_neg": 0.0, "lambda_pos": 1.0}),
@@ -31,7 +33,9 @@ RUNS: tuple[Run, ...] = (
     Run("esd", "default"),  # ESD-x: cross-attention only
     Run("esd", "noxattn", {"train_method": "noxattn"}),  # ESD-u: everything but cross-attention
     Run("esd", "full", {"train_method": "full"}),
+    Run("esd", "captions-keep", toy_world=True),  # ESD-x given Bi-Erasing's concept captions and preservation
     Run("co-erasing", "default"),
+    Run("co-erasing", "captions-keep", toy_world=True),
     Run("co-erasing", "text-refinement", {"text_guided_refinement": True}),
     Run("uce", "default"),
 )
@@ -80,44 +84,62 @@ def reference_defaults(scenario: Scenario, references: int) -> dict:
     )
 
 
-def bi_erasing_defaults(scenario: Scenario) -> dict:
-    """Bi-Erasing's own settings on top of ``trained_defaults``, chosen on the nudity scenario's development
-    seeds (``python benchmarks/bi_erasing_defaults.py``), never on the reported ones:
+def shared_extras(scenario: Scenario) -> dict:
+    """What Bi-Erasing's toy-world settings add that is not its own (not its positive branch), so that every
+    trained method can be given it in a row of its own (``Run.toy_world``), and "both branches against one"
+    is read with everything else equal:
 
-    - the concepts as short captions ("a nude shape", "a clothed shape"), not bare words: the toy text
-      encoder reads a word alone differently from the same word inside a caption;
-    - the student's positive branch reads the concept's caption with the positive images (``positive_text
-      concept``), pushed along the safe alternative's guidance (``eta_pos`` 3). The method note's
-      ``[c_pos; I+]`` re-teaches what the model already draws for ``c_pos``: nothing steered to "clothed";
+    - the concept as a short caption ("a nude shape"), not a bare word: the toy text encoder reads a word
+      alone differently from the same word inside a caption;
     - a preservation term (not in the paper), half of its draws on the empty prompt, whose prediction every
       prompt's classifier-free guidance starts from, half on 16 unrelated captions (``retain_prompts``).
     """
     from bierase.evaluation.toyworld import retain_prompts
 
-    phrase = reference_prompt(scenario)
     return dict(
-        concept=phrase.format(concept=scenario.target_words[0]),
-        positive_concept=phrase.format(concept=scenario.safe_words[0]),
-        reference_prompt="{concept}",
-        positive_text="concept",
-        eta_pos=3.0,
+        concept=reference_prompt(scenario).format(concept=scenario.target_words[0]),
         preserve_prompts=[""] * 16 + retain_prompts(scenario, 16),
         lambda_preserve=20.0,
     )
 
 
-def method_defaults(method: str, scenario: Scenario, steps: int, references: int, toy_world: bool = True) -> dict:
+def bi_erasing_defaults(scenario: Scenario) -> dict:
+    """Bi-Erasing's own settings on top of ``trained_defaults``, chosen on the nudity scenario's development
+    seeds (``python benchmarks/bi_erasing_defaults.py``), never on the reported ones: ``shared_extras``, and
+
+    - the safe alternative as a caption too ("a clothed shape");
+    - the student's positive branch reads the concept's caption with the positive images (``positive_text
+      concept``), pushed along the safe alternative's guidance (``eta_pos`` 3). The method note's
+      ``[c_pos; I+]`` re-teaches what the model already draws for ``c_pos``: nothing steered to "clothed".
+    """
+    return dict(
+        **shared_extras(scenario),
+        positive_concept=reference_prompt(scenario).format(concept=scenario.safe_words[0]),
+        reference_prompt="{concept}",
+        positive_text="concept",
+        eta_pos=3.0,
+    )
+
+
+def method_defaults(
+    method: str, scenario: Scenario, steps: int, references: int, toy_world: bool | None = None
+) -> dict:
     """The options a benchmark (and the demo) starts ``method`` from, before a run's own overrides: exactly the
-    method's options. ``toy_world=False`` leaves Bi-Erasing in the paper's form (no ``bi_erasing_defaults``)."""
+    method's options. ``toy_world``: Bi-Erasing's toy-world settings for Bi-Erasing, ``shared_extras`` for
+    ESD and Co-Erasing; None takes each method's default (on for Bi-Erasing, off for the others), so
+    ``toy_world=False`` leaves Bi-Erasing in the paper's form."""
     if method == "uce":
         return uce_defaults(scenario)
     options = trained_defaults(scenario, steps)
     if method in ("co-erasing", "bi-erasing"):
         options.update(reference_defaults(scenario, references))
+    extras = method == "bi-erasing" if toy_world is None else toy_world
     if method == "bi-erasing":
         options["positive_concept"] = scenario.safe_words[0]
-        if toy_world:
+        if extras:
             options.update(bi_erasing_defaults(scenario))
+    elif extras:
+        options.update(shared_extras(scenario))
     return options
 
 
