@@ -82,28 +82,3 @@ def page(title: str, sections: Sequence[str]) -> str:
         f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>"
     )
-
-
-def tradeoff_plot(points: Sequence[tuple[str, float, float]], width: int = 520, height: int = 360) -> str:
-    """SVG scatter of (label, concept rate, preservation): lower-right is the goal (erased, preserved)."""
-    pad = 50
-
-    def x(v: float) -> float:
-        return pad + v * (width - 2 * pad)
-
-    def y(v: float) -> float:
-        return height - pad - v * (height - 2 * pad)
-
-    marks = "".join(
-        f'<circle cx="{x(c):.1f}" cy="{y(p):.1f}" r="4" fill="#2471a3"/>'
-        f'<text x="{x(c) + 6:.1f}" y="{y(p) - 4:.1f}" font-size="10">{html.escape(label)}</text>'
-        for label, c, p in points
-    )
-    axes = (
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>'
-        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#999"/>'
-        f'<text x="{width / 2 - 60}" y="{height - 12}">concept rate (explicit) -&gt; 100 %</text>'
-        f'<text x="4" y="{pad - 10}">preservation (attribute accuracy)</text>'
-        f'<text x="{pad - 8}" y="{height - pad + 14}">0</text><text x="{pad - 30}" y="{pad + 4}">100 %</text>'
-    )
-    return f'<svg width="{width}" height="{height}" font-size="11">{axes}{marks}</svg>'

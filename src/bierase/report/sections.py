@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from bierase.images import IMAGE_SUFFIXES
-from bierase.report import html
+from bierase.report import html, pareto
 
 GRID_IMAGES = 32
 
@@ -93,11 +93,14 @@ def protocol(metrics_file: Path) -> str:
 
 
 def benchmark(rows: list[dict], protocol_name: str, text_table: str) -> str:
-    """The trade-off plot (concept rate against preservation) and the table of a benchmark."""
-    points = [(f"{r['scenario']}:{r['method']}/{r['config']}", r.get("concept_rate_explicit", r.get("acc_erased")),
-               r["preservation"]) for r in rows]  # fmt: skip
+    """The Pareto picture per scenario (erasure against preservation, intervals as bars) and the table."""
+    plots = "".join(
+        pareto.svg(scenario, group, "ACC_e (erased names shown)" if scenario.startswith("identities") else
+                   "concept rate (explicit)")
+        for scenario, group in pareto.points(rows).items()
+    )  # fmt: skip
     return (
         f"<h2>Benchmark</h2><p class=protocol>Protocol {escape.escape(protocol_name)}</p>"
-        + html.tradeoff_plot(points)
+        + f"<div class=grids>{plots}</div>"
         + f"<pre>{escape.escape(text_table)}</pre>"
     )
