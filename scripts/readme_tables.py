@@ -1,8 +1,10 @@
 """Write the README's results tables from the committed results files; ``--check`` fails when they differ.
 
-A table sits between ``<!-- table: NAME -->`` and ``<!-- end table -->``; NAME is a results CSV in
-``benchmarks/results/`` and says how it is drawn (``TABLES``). Only what is between the markers is
-rewritten, so the prose around a table stays the author's.
+A table sits between ``<!-- table: NAME -->`` and ``<!-- end table -->``; NAME is a results file in
+``benchmarks/results/`` (``NAME.csv``, or ``NAME.json`` for the rows with their intervals) and says how it is
+drawn (``TABLES``). Only what is between the markers is rewritten, so the prose around a table stays the
+author's. The same command draws each erasure benchmark's Pareto picture, one PNG per scenario, into
+``docs/figures/`` (``--check`` compares the tables only: a PNG's bytes depend on Pillow's version).
 
     python scripts/readme_tables.py          # rewrite README.md
     python scripts/readme_tables.py --check  # exit 1 when a table is not what its file gives
@@ -12,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import math
 import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+FIGURES = ROOT / "docs" / "figures"
 MARKED = re.compile(r"(<!-- table: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- end table -->)", re.S)
 
 
@@ -41,17 +46,78 @@ def identities(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_interval(value, interval: dict | None) -> str:
+    """A rate in % with its 95 % interval: ``4.7 [1.6, 12.9]``; ``-`` when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if not interval or "ci95" not in interval:
+        return f"{100 * value:.1f}"
+    low, high = interval["ci95"]
+    return f"{100 * value:.1f} [{100 * low:.0f}, {100 * high:.0f}]"
+
+
+def erasure(rows: list[dict]) -> str:
+    """Protocol toyworld-erasure/v3 and toyworld-attack/v1: one row per (method, configuration), in %."""
+    head = ("| method / config | explicit | synonym | implicit | paraphrase | safe | preservation | ASR | CLIP "
+            "| erase s |")  # fmt: skip
+    lines = [head, "| --- " * (head.count("|") - 1) + "|"]
+    for r in rows:
+        m = r.get("metrics", {})
+        ci, attack = m.get("intervals", {}), m.get("attack", {})
+        rates = [with_interval(m.get("concept_rate", {}).get(name), ci.get(f"concept_rate.{name}"))
+                 for name in ("explicit", "synonym", "implicit", "paraphrase")]  # fmt: skip
+        clip = r.get("clip_score_preservation")
+        original = r["method"] == "original"
+        wall = "-" if original else f"{r['wall_time_s']:.0f}"
+        lines.append(
+            f"| {r['method'] if r['config'] in ('-', 'default') else r['method'] + ', ' + r['config']} | "
+            + " | ".join(rates)
+            + f" | {with_interval(r['safe_rate'], ci.get('safe_rate'))} "
+            f"| {with_interval(r['preservation'], ci.get('preservation'))} "
+            f"| {'-' if original else with_interval(attack.get('asr'), attack.get('intervals', {}).get('asr'))} "
+            f"| {'-' if clip is None else f'{clip:.3f}'} | {wall} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def read_rows(name: str) -> list[dict]:
+    if (RESULTS / f"{name}.csv").is_file() and name in CSV_TABLES:
+        with open(RESULTS / f"{name}.csv", newline="") as handle:
+            return list(csv.DictReader(handle))
+    return json.loads((RESULTS / f"{name}.json").read_text())
+
+
+CSV_TABLES = {"benchmark_identities"}
 TABLES = {"benchmark_identities": identities}
+ERASURE_TABLE = re.compile(r"benchmark_v3_[\w]+")  # every erasure benchmark on the identities build, protocol v3
+
+
+def drawer(name: str):
+    if name in TABLES:
+        return TABLES[name]
+    if ERASURE_TABLE.fullmatch(name):
+        return erasure
+    raise SystemExit(f"README.md: unknown table {name!r}; choose from {', '.join(TABLES)} or benchmark_v3_<scenario>")
+
+
+def figures(readme: str) -> list[Path]:
+    """One Pareto PNG per scenario of every erasure table in ``readme``."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from bierase.report import pareto
+
+    written = []
+    for match in MARKED.finditer(readme):
+        if ERASURE_TABLE.fullmatch(match["name"]):
+            FIGURES.mkdir(parents=True, exist_ok=True)
+            for scenario, group in pareto.points(read_rows(match["name"])).items():
+                written.append(pareto.png(FIGURES / f"pareto_{scenario}.png", scenario, group))
+    return written
 
 
 def render(readme: str) -> str:
     def table(match: re.Match) -> str:
         name = match["name"]
-        if name not in TABLES:
-            raise SystemExit(f"README.md: unknown table {name!r}; choose from {', '.join(TABLES)}")
-        with open(RESULTS / f"{name}.csv", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        return match[1] + TABLES[name](rows) + match[4]
+        return match[1] + drawer(name)(read_rows(name)) + match[4]
 
     return MARKED.sub(table, readme)
 
@@ -69,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     args.readme.write_text(after)
+    for path in figures(after):
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -23,3 +23,18 @@ def test_a_table_typed_by_hand_is_caught_and_rewritten(tmp_path):
     assert readme_tables.main(["--check", "--readme", str(readme)]) == 1  # the control: a hand-typed row fails
     assert readme_tables.main(["--readme", str(readme)]) == 0
     assert readme.read_text() == text  # rewritten from the file, the prose around it untouched
+
+
+def test_an_erasure_row_carries_every_figure_with_its_interval():
+    ci = {"ci95": [0.01, 0.2]}
+    metrics = {"concept_rate": {"explicit": 0.05, "synonym": 0.1, "implicit": 0.0, "paraphrase": 0.02},
+               "intervals": {"concept_rate.explicit": ci, "concept_rate.synonym": ci, "concept_rate.implicit": ci,
+                             "concept_rate.paraphrase": ci, "safe_rate": ci, "preservation": ci},
+               "attack": {"asr": 0.125, "intervals": {"asr": ci}}}  # fmt: skip
+    row = {"method": "esd", "config": "captions-keep", "safe_rate": 0.9, "preservation": 0.8,
+           "clip_score_preservation": 0.7, "wall_time_s": 91.4, "metrics": metrics}  # fmt: skip
+    line = readme_tables.erasure([row]).splitlines()[2]
+    assert line.startswith("| esd, captions-keep | 5.0 [1, 20] | 10.0 [1, 20] | 0.0 [1, 20] | 2.0 [1, 20] |")
+    assert line.count("[1, 20]") == 7 and line.endswith("| 0.700 | 91 |")
+    del metrics["intervals"]["preservation"]  # control: a figure without its interval shows as a bare number
+    assert "| 80.0 |" in readme_tables.erasure([row])
