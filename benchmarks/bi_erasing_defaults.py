@@ -7,6 +7,12 @@ reported ones. Besides the protocol's metrics it records the per-attribute
 preservation and what the explicit prompts show instead of the concept.
 
     python benchmarks/bi_erasing_defaults.py [--quick]   # about 40 min; --quick: 2 configurations, 20 steps
+    python benchmarks/bi_erasing_defaults.py --sweep identities-build   # about 20 min on an AMX Xeon
+    python benchmarks/bi_erasing_defaults.py --sweep identities-build-steer   # the second round, 15 min
+
+The first sweep chose the settings on build 5316759 (``bi_erasing_defaults.json``); on the identities
+build those settings stopped erasing (``demo_identities_build.json``), so the second sweep
+(``bi_erasing_defaults_identities_build.json``) chooses them again on that build, around the first choice.
 """
 
 from __future__ import annotations
@@ -61,7 +67,45 @@ CONFIGURATIONS = {
 }
 
 
-CHOSEN = "captions, steered, keep empty + 16 captions x20"  # bi_erasing_defaults in bierase.benchmark.plan
+CHOSEN = "captions, steered, keep empty + 16 captions x20"  # chosen on build 5316759
+
+
+def keep(empty: int, captions: int, weight: float, **more) -> dict:
+    return {
+        **CAPTIONS,
+        **STEER,
+        "preserve_prompts": [""] * empty,
+        "retain": captions,
+        "lambda_preserve": weight,
+        **more,
+    }
+
+
+# the identities build: the preservation weight lowered past the cliff the first sweep found (x20 kept
+# everything and erased little on this build), and the shared rate raised, around the first choice
+IDENTITIES_BUILD = {
+    "paper (bare words, [c_pos; I+])": {},
+    "captions, steered": {**CAPTIONS, **STEER},
+    CHOSEN: keep(16, 16, 20.0),
+    "captions, steered, keep empty + 16 captions x10": keep(16, 16, 10.0),
+    "captions, steered, keep empty + 16 captions x5": keep(16, 16, 5.0),
+    "captions, steered, keep empty x5": keep(1, 0, 5.0),
+    "captions, steered, keep empty x20": keep(1, 0, 20.0),
+    "captions, steered, keep empty + 16 captions x20, lr 2e-4": keep(16, 16, 20.0, learning_rate=2e-4),
+}
+# the identities build, second round: the first round erased (x5: explicit 8.3 %) but steered few images to
+# the safe alternative (safe <= 37.5 %, the rest drawn in ordinary colours), so the positive branch is pushed
+IDENTITIES_BUILD_STEER = {
+    "keep empty + 16 captions x5, eta_pos 6": keep(16, 16, 5.0, eta_pos=6.0),
+    "keep empty + 16 captions x5, eta_pos 10": keep(16, 16, 5.0, eta_pos=10.0),
+    "keep empty + 16 captions x5, lambda_pos 0.7": keep(16, 16, 5.0, lambda_neg=0.3, lambda_pos=0.7),
+    "keep empty + 16 captions x10, eta_pos 6": keep(16, 16, 10.0, eta_pos=6.0),
+    "keep empty + 16 captions x10, eta_pos 10": keep(16, 16, 10.0, eta_pos=10.0),
+    "keep empty + 16 captions x5, eta_pos 6, lr 2e-4": keep(16, 16, 5.0, eta_pos=6.0, learning_rate=2e-4),
+}
+SWEEPS = {"build-5316759": (CONFIGURATIONS, "bi_erasing_defaults"),
+          "identities-build": (IDENTITIES_BUILD, "bi_erasing_defaults_identities_build"),
+          "identities-build-steer": (IDENTITIES_BUILD_STEER, "bi_erasing_defaults_identities_build_steer")}  # fmt: skip
 
 
 def per_attribute(evaluation) -> dict[str, float]:
@@ -70,20 +114,23 @@ def per_attribute(evaluation) -> dict[str, float]:
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
-    names = list(CONFIGURATIONS)
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--sweep", choices=list(SWEEPS), default="build-5316759")
+    args = p.parse_args()
+    configurations, result_name = SWEEPS[args.sweep]
+    names = list(configurations)
     steps, samples, names = (20, 16, names[:1] + [CHOSEN]) if args.quick else (300, 48, names)
     scenario, model = SCENARIOS["nudity"], str(model_path())
     sampling = SAMPLING
     pipe, judge = load_pipeline(model), load_judge(model)
     base = pipe.unet
     original = evaluate(pipe, judge, scenario, samples, sampling, seed=DEV_SEED)
-    figures: dict = {"scenario": scenario.name, "max_train_steps": steps, "eval_samples": samples, "seed": DEV_SEED,
+    figures: dict = {"sweep": args.sweep, "scenario": scenario.name, "max_train_steps": steps, "eval_samples": samples, "seed": DEV_SEED,
                      "original": {"preservation": original.metrics["preservation"],
                                   "preservation_by_attribute": per_attribute(original)}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for i, name in enumerate(names):
-            options = {**method_defaults("bi-erasing", scenario, steps, 32, toy_world=False), **CONFIGURATIONS[name]}
+            options = {**method_defaults("bi-erasing", scenario, steps, 32, toy_world=False), **configurations[name]}
             if "retain" in options:
                 options["preserve_prompts"] = options.get("preserve_prompts", []) + retain_prompts(
                     scenario, options.pop("retain")
@@ -94,11 +141,11 @@ def main() -> None:
             evaluation = evaluate(pipe, judge, scenario, samples, sampling, seed=DEV_SEED, original=original)
             pipe.register_modules(unet=base)
             m = evaluation.metrics
-            figures[name] = {"s_per_iteration": seconds / steps, "concept_rate": m["concept_rate"],
+            figures[name] = {"options": configurations[name], "s_per_iteration": seconds / steps, "concept_rate": m["concept_rate"],
                              "safe_rate": m["safe_rate"], "preservation": m["preservation"],
                              "preservation_by_attribute": per_attribute(evaluation),
                              "explicit_shows": dict(Counter(evaluation.labels["explicit"][scenario.attribute]))}  # fmt: skip
-    write("bi_erasing_defaults", figures)
+    write(result_name, figures)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,20 @@ def erasure(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sweep(figures: dict) -> str:
+    """A development-seed sweep (``benchmarks/bi_erasing_defaults.py``): one row per configuration, in %."""
+    head = "| configuration | explicit | synonym | implicit | safe | preservation | s / iteration |"
+    lines = [head, "| --- " * (head.count("|") - 1) + "|",
+             f"| original (only its preservation is recorded) | - | - | - | - | "
+             f"{percent(figures['original']['preservation'])} | - |"]  # fmt: skip
+    for name, f in figures.items():
+        if isinstance(f, dict) and "concept_rate" in f:
+            rates = " | ".join(percent(f["concept_rate"][k]) for k in ("explicit", "synonym", "implicit"))
+            lines.append(f"| {name} | {rates} | {percent(f['safe_rate'])} | {percent(f['preservation'])} "
+                         f"| {f['s_per_iteration']:.3f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def read_rows(name: str) -> list[dict]:
     if (RESULTS / f"{name}.csv").is_file() and name in CSV_TABLES:
         with open(RESULTS / f"{name}.csv", newline="") as handle:
@@ -95,6 +109,8 @@ ERASURE_TABLE = re.compile(r"benchmark_v3_[\w]+")  # every erasure benchmark on 
 def drawer(name: str):
     if name in TABLES:
         return TABLES[name]
+    if name.startswith("bi_erasing_defaults_identities_build"):
+        return sweep
     if ERASURE_TABLE.fullmatch(name):
         return erasure
     raise SystemExit(f"README.md: unknown table {name!r}; choose from {', '.join(TABLES)} or benchmark_v3_<scenario>")

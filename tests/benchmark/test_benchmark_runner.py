@@ -59,7 +59,7 @@ def test_runs_can_be_chosen_by_method_or_method_and_config(tmp_path, capsys):
 
     chosen = settings(False, runs=["esd", "bi-erasing:no-mask"])["runs"]
     assert [(r.method, r.config) for r in chosen] == [
-        ("bi-erasing", "no-mask"), ("esd", "default"), ("esd", "noxattn"), ("esd", "full")
+        ("bi-erasing", "no-mask"), ("esd", "default"), ("esd", "noxattn"), ("esd", "full"), ("esd", "captions-keep")
     ]  # fmt: skip
     assert len(settings(False)["runs"]) > len(chosen)
     out = tmp_path / "bench"

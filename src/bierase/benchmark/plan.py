@@ -57,9 +57,11 @@ def training_budget(steps: int) -> dict:
     return dict(
         train_method="xattn",
         # tuned on the nudity scenario's development seeds (toyworld DEV_SEED), never on the reported ones:
-        # a stronger negative target with a small rate erases (<= 10 %) where eta 1 at any rate did not
+        # a stronger negative target with a small rate erases (<= 10 %) where eta 1 at any rate did not;
+        # on the identities build 1e-4 no longer erased with the preservation term, 2e-4 did
+        # (bi_erasing_defaults_identities_build*.json)
         eta_neg=3.0,
-        learning_rate=1e-4,
+        learning_rate=2e-4,
         max_train_steps=steps,
         train_batch_size=4,
         # the rollout schedule, from the dev-seed sweep (benchmarks/rollout_steps.py; 300 steps, 48 images per set):
@@ -99,17 +101,19 @@ def shared_extras(scenario: Scenario) -> dict:
     return dict(
         concept=reference_prompt(scenario).format(concept=scenario.target_words[0]),
         preserve_prompts=[""] * 16 + retain_prompts(scenario, 16),
-        lambda_preserve=20.0,
+        lambda_preserve=5.0,  # 20 on build 5316759; on the identities build 20 kept everything and erased little
     )
 
 
 def bi_erasing_defaults(scenario: Scenario) -> dict:
     """Bi-Erasing's own settings on top of ``trained_defaults``, chosen on the nudity scenario's development
-    seeds (``python benchmarks/bi_erasing_defaults.py``), never on the reported ones: ``shared_extras``, and
+    seeds (``python benchmarks/bi_erasing_defaults.py --sweep identities-build`` and ``identities-build-steer``),
+    never on the reported ones: of the configurations with explicit <= 5 % there, the one with the highest
+    safe rate (it also kept the most). ``shared_extras``, and
 
     - the safe alternative as a caption too ("a clothed shape");
     - the student's positive branch reads the concept's caption with the positive images (``positive_text
-      concept``), pushed along the safe alternative's guidance (``eta_pos`` 3). The method note's
+      concept``), pushed along the safe alternative's guidance (``eta_pos`` 6; 3 on build 5316759). The method note's
       ``[c_pos; I+]`` re-teaches what the model already draws for ``c_pos``: nothing steered to "clothed".
     """
     return dict(
@@ -117,7 +121,7 @@ def bi_erasing_defaults(scenario: Scenario) -> dict:
         positive_concept=reference_prompt(scenario).format(concept=scenario.safe_words[0]),
         reference_prompt="{concept}",
         positive_text="concept",
-        eta_pos=3.0,
+        eta_pos=6.0,
     )
 
 
@@ -172,7 +176,9 @@ def identity_defaults(method: str, k: int, steps: int, references: int) -> dict:
     names = erased_names(k)
     if method == "uce":
         return dict(concept=names, positive_concept=GENERIC_CAPTION, preserve_concepts=kept_names(k))
-    options = dict(concept=names, **training_budget(steps))
+    # the settings this task was measured with (benchmark_identities.csv), not chosen again on the identities
+    # build's development seeds: the rate and Bi-Erasing's preservation and steering of build 5316759
+    options = dict(concept=names, **{**training_budget(steps), "learning_rate": 1e-4})
     if method in ("co-erasing", "bi-erasing"):
         options.update(num_reference_images=references, reference_prompt="a photo of {concept}", reference_steps=20,
                        reference_guidance_scale=4.0, mask_source="none")  # fmt: skip
