@@ -13,7 +13,7 @@ def test_demo_writes_report_and_metrics(smoke_world, tmp_path):
     metrics = run_demo(out, smoke_world, eval_samples=4, max_train_steps=2, num_reference_images=2, reference_steps=1,
                        ddim_steps=3)  # fmt: skip
     saved = json.loads((out / "metrics.json").read_text())
-    assert saved["before"]["concept_rate"].keys() == {"explicit", "synonym", "implicit"}
+    assert saved["before"]["concept_rate"].keys() == {"explicit", "synonym", "implicit", "paraphrase"}
     for side in ("before", "after"):
         assert {"concept_rate", "safe_rate", "preservation"} <= set(saved[side])
     assert "agreement_with_original" in saved["after"] and saved["after"]["protocol"] == "toyworld-erasure"
