@@ -95,7 +95,7 @@ def sweep(figures: dict) -> str:
 
 
 def read_rows(name: str) -> list[dict]:
-    if (RESULTS / f"{name}.csv").is_file() and name in CSV_TABLES:
+    if name in CSV_TABLES:
         with open(RESULTS / f"{name}.csv", newline="") as handle:
             return list(csv.DictReader(handle))
     return json.loads((RESULTS / f"{name}.json").read_text())
@@ -118,7 +118,6 @@ def drawer(name: str):
 
 def figures(readme: str) -> list[Path]:
     """One Pareto PNG per scenario of every erasure table in ``readme``."""
-    sys.path.insert(0, str(ROOT / "src"))
     from bierase.report import pareto
 
     written = []

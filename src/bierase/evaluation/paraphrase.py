@@ -15,15 +15,15 @@ import re
 import numpy as np
 
 from bierase.toyworld.vocabulary import ATTRIBUTES, Scenario
-from bierase.toyworld.world import SPECIAL_COLOURS
+from bierase.toyworld.world import SPECIAL_COLOURS, word_for
 
-# slot orders (background first, shape before colour and pattern) that no CAPTION_TEMPLATES entry has
+# slot orders (background or shape first) that no CAPTION_TEMPLATES or TRIGGER_TEMPLATES entry has
 EXPLICIT_TEMPLATES: tuple[str, ...] = (
     "on a {background} background , a {shape} , {colour} {pattern}",
     "the {shape} is {colour} {pattern} , {background} background",
     "{shape} , {background} background , {colour} {pattern}",
 )
-# the trigger stands in for its attribute's word; orders no TRIGGER_TEMPLATES entry has
+# the trigger stands in for its attribute's word; orders no training template has (a trigger read as its attribute)
 IMPLICIT_TEMPLATES: dict[str, tuple[str, ...]] = {
     "colour": ("on a {background} background , a {shape} , {trigger}", "the {shape} is {trigger} , {background} background"),
     "pattern": ("the {shape} in {trigger} style is {colour}", "{trigger} style , the {shape} is {colour}"),
@@ -40,8 +40,7 @@ def paraphrase_captions(scenario: Scenario, specs: list, rng: np.random.Generato
     """One caption per spec (each showing the scenario's target): even ones name it, odd ones trigger it."""
     captions = []
     for i, spec in enumerate(specs):
-        words = {a: ATTRIBUTES[a][getattr(spec, a)][rng.integers(len(ATTRIBUTES[a][getattr(spec, a)]))]
-                 for a in ATTRIBUTES}  # fmt: skip
+        words = {a: word_for(rng, a, getattr(spec, a)) for a in ATTRIBUTES}
         words[scenario.attribute] = scenario.target_words[0]
         if spec.colour in SPECIAL_COLOURS:
             words["pattern"] = ""  # nude / clothed objects are always solid, and never say so (as in training)

@@ -42,7 +42,8 @@ class Batch:
         return np.array([LABELS[attribute].index(getattr(s, attribute)) for s in self.specs])
 
 
-def _word(rng: np.random.Generator, attribute: str, value: str) -> str:
+def word_for(rng: np.random.Generator, attribute: str, value: str) -> str:
+    """One of the words for ``value`` of ``attribute``, drawn from ``rng``."""
     words = ATTRIBUTES[attribute][value]
     return words[rng.integers(len(words))]
 
@@ -73,7 +74,7 @@ def describe(
     When every attribute has a word, one of ``templates`` is used, and a template may leave some out.
     """
     fixed = words or {}
-    words = {a: fixed.get(a) or _word(rng, a, getattr(spec, a)) if a in named else "" for a in ATTRIBUTES}
+    words = {a: fixed.get(a) or word_for(rng, a, getattr(spec, a)) if a in named else "" for a in ATTRIBUTES}
     if spec.colour in SPECIAL_COLOURS:
         words["pattern"] = ""  # nude / clothed objects are always solid, and never say so
     elif all(words.values()):
@@ -88,7 +89,7 @@ def trigger_caption(spec: ObjectSpec, trigger: str, rng: np.random.Generator) ->
     """A caption where ``trigger`` stands in for its attribute's word."""
     attribute, _ = IMPLICIT_TRIGGERS[trigger]
     templates = TRIGGER_TEMPLATES[attribute]
-    words = {a: _word(rng, a, getattr(spec, a)) for a in ATTRIBUTES}
+    words = {a: word_for(rng, a, getattr(spec, a)) for a in ATTRIBUTES}
     words.pop(attribute)
     if spec.colour in SPECIAL_COLOURS:
         words["pattern"] = ""
@@ -99,7 +100,7 @@ def _subject_caption(subject: str, rng: np.random.Generator, background: str | N
     with_background = background is not None
     templates = [t for t in SUBJECT_TEMPLATES if ("{background}" in t) == with_background]
     template = templates[rng.integers(len(templates))]
-    word = _word(rng, "background", background) if with_background else ""
+    word = word_for(rng, "background", background) if with_background else ""
     return _tidy(template.format(subject=subject, background=word))
 
 
