@@ -30,7 +30,7 @@ def demo_config(model: Path, output_dir: Path, **overrides) -> BiErasingConfig:
     The same defaults as ``bierase benchmark`` uses, tuned on the development prompt sets only.
     """
     options = method_defaults("bi-erasing", SCENARIO, steps=300, references=32)
-    options.update(checkpointing_steps=100, **overrides)
+    options.update({"checkpointing_steps": 100, **overrides})
     return BiErasingConfig(pretrained_model_name_or_path=str(model), output_dir=str(output_dir), **options)
 
 

@@ -143,3 +143,50 @@ def test_a_bf16_run_trains_close_to_the_fp32_run(tmp_path, tiny_config):
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     bf16, fp32 = (json.loads((tmp_path / mp / "bierase.json").read_text())["losses"] for mp in ("bf16", "no"))
     assert [h["loss"] for h in bf16] == pytest.approx([h["loss"] for h in fp32], rel=0.05, abs=1e-4)
+
+
+def _preserving_trainer(smoke_world, tmp_path, tiny_config, make_trainer):
+    """Bi-Erasing with its preservation term: image-conditioned and text-only conditions in one objective."""
+    from bierase.toyworld import load_pipeline
+
+    pipe = load_pipeline(smoke_world, ip_adapter=True)
+    cfg = tiny_config("bi-erasing", tmp_path, train_batch_size=2, preserve_prompts=["a red star"], lambda_preserve=2.0)
+    trainer, _ = make_trainer(pipe, cfg, [*objective(cfg), PreservationTerm(2.0)])
+    with torch.no_grad():  # a student that differs from its teacher
+        for p in trainer.trainable().values():
+            p.add_(0.05 * torch.randn_like(p))
+    return trainer
+
+
+def test_a_step_makes_one_teacher_call_and_one_student_call(smoke_world, tmp_path, tiny_config, make_trainer):
+    """Both terms' conditions, image-conditioned and text-only, share one call per UNet (it was one per term)."""
+    trainer = _preserving_trainer(smoke_world, tmp_path, tiny_config, make_trainer)
+    batch = trainer.draw()
+    rolled_out = trainer.rollout(batch)
+    trainer.rollout = lambda _: rolled_out  # the rollout's calls are not the ones counted
+    calls = {"teacher": 0, "student": 0}
+    for name in calls:
+        getattr(trainer, name).register_forward_pre_hook(lambda *_, name=name: calls.__setitem__(name, calls[name] + 1))
+    trainer.losses(batch, step=1)
+    assert calls == {"teacher": 1, "student": 1}
+
+
+def test_one_call_answers_each_condition_as_its_own_call(smoke_world, tmp_path, tiny_config, make_trainer):
+    """The merged call gives each condition what a call of its own gives: text-only ones with the image branch off
+    (per-sample IP-Adapter masks), image-conditioned ones with it on; without the masks the text-only ones differ."""
+    trainer = _preserving_trainer(smoke_world, tmp_path, tiny_config, make_trainer)
+    batch = trainer.draw()
+    z, t = trainer.rollout(batch)
+    conditions = (*trainer.terms[0].teacher, *trainer.terms[1].teacher)
+    assert {c.image is None for c in conditions} == {True, False}
+    for model, grad in ((trainer.teacher, False), (trainer.student, True)):
+        merged = trainer.predict(model, conditions, z, t, batch, grad)
+        alone = torch.cat([trainer.predict(model, (c,), z, t, batch, grad) for c in conditions])
+        assert torch.allclose(merged, alone, atol=1e-5), (grad, (merged - alone).abs().max())
+
+    unmasked = trainer._eps(
+        trainer.teacher, z, t, torch.cat([trainer._text(c.text, batch) for c in conditions]),
+        torch.cat([batch.images[c.image] if c.image else torch.zeros(2, trainer.image_dim) for c in conditions]), None,
+    )  # fmt: skip
+    keep = trainer.predict(trainer.teacher, conditions[-1:], z, t, batch, grad=False)
+    assert not torch.allclose(unmasked[-2:], keep, atol=1e-3)  # the image branch would have leaked into it

@@ -60,8 +60,18 @@ def image_branch_off(*unets: torch.nn.Module):
             p.scale[:] = scale
 
 
-def unet_inputs(text: torch.Tensor, image_embeds: torch.Tensor | None) -> dict:
-    """Keyword arguments of a UNet call for (B, L, D) text states and (B, D) image embeddings (None: text only)."""
+def unet_inputs(text: torch.Tensor, image_embeds: torch.Tensor | None, image_on: torch.Tensor | None = None) -> dict:
+    """Keyword arguments of a UNet call for (B, L, D) text states and (B, D) image embeddings (None: text only).
+
+    ``image_on`` (B,) bools switch the image branch off for some samples of the call: IP-Adapter's own
+    per-sample masks (``ip_adapter_masks``, a 1 x 1 mask each), so text-only and image-conditioned
+    conditions share one call. A 0 mask adds exactly nothing, a 1 mask exactly the image tokens' attention
+    (diffusers' bicubic resize of a constant 1 x 1 mask is exact), so each sample is what its own call gives.
+    """
     if image_embeds is None:
         return {"encoder_hidden_states": text}
-    return {"encoder_hidden_states": text, "added_cond_kwargs": {"image_embeds": [image_embeds[:, None]]}}
+    inputs = {"encoder_hidden_states": text, "added_cond_kwargs": {"image_embeds": [image_embeds[:, None]]}}
+    if image_on is not None:
+        mask = image_on.to(image_embeds.device, image_embeds.dtype)[:, None, None, None]
+        inputs["cross_attention_kwargs"] = {"ip_adapter_masks": [mask]}
+    return inputs

@@ -2,8 +2,9 @@
 
 One iteration: draw a step k of the N-step schedule, the noise, and the reference images and prompts
 the conditions need; roll the student out from noise to ``z_t`` (text only, the concept's prompt with
-guidance), or, with ``--rollout noised``, noise the drawn concept image's latent to ``t``; for each term, the teacher on its conditions in one batched call (no gradient) and the
-student on its conditions in another; one optimizer step on the sum of the terms' losses. All
+guidance), or, with ``--rollout noised``, noise the drawn concept image's latent to ``t``; the teacher on
+every term's conditions in one batched call (no gradient) and the student on every term's conditions in
+another; one optimizer step on the sum of the terms' losses. All
 randomness comes from one seeded generator whose state is checkpointed, so ``--resume`` ends at the
 same weights as an uninterrupted run. A diverging loss or non-finite weights stop the run before
 anything is saved (``divergence.RULE``).
@@ -159,42 +160,42 @@ class Trainer:
             return table[batch.concepts.to(table.device)]
         return table.expand(self.config.train_batch_size, -1, -1)
 
-    def _eps(self, model, z: torch.Tensor, t: torch.Tensor, texts: list, images: list | None) -> torch.Tensor:
-        """The model on several conditions sharing ``z`` and ``t``: one batched call, or one call each."""
+    def _eps(self, model, z, t, texts: torch.Tensor, images: torch.Tensor | None, image_on) -> torch.Tensor:
+        """The model on conditions sharing ``z`` and ``t``, stacked along dim 0 (``texts``: (n B, L, D)), in one call."""
         weight = next(model.parameters())
-        z, t = z.to(weight.device, weight.dtype), t.to(weight.device)
-        texts = [text.to(weight.device, weight.dtype) for text in texts]
-        images = None if images is None else [image.to(weight.device, weight.dtype) for image in images]
-        if self.config.batched_calls:
-            image = None if images is None else torch.cat(images)
-            return model(z.repeat(len(texts), 1, 1, 1), t, **unet_inputs(torch.cat(texts), image)).sample
-        outs = [
-            model(z, t, **unet_inputs(text, None if images is None else images[i])).sample
-            for i, text in enumerate(texts)
-        ]
-        return torch.cat(outs)
+        z = z.to(weight.device, weight.dtype).repeat(len(texts) // len(z), 1, 1, 1)
+        texts = texts.to(weight.device, weight.dtype)
+        images = None if images is None else images.to(weight.device, weight.dtype)
+        return model(z, t.to(weight.device), **unet_inputs(texts, images, image_on)).sample
 
     def predict(self, model, conditions: tuple[Condition, ...], z, t, batch: Batch, grad: bool) -> torch.Tensor:
-        """``model`` on ``conditions``, stacked along dim 0; text-only conditions with the image branch off.
+        """``model`` on ``conditions``, stacked along dim 0, in one call (``--no_batched_calls``: one per condition).
 
-        Without ``grad`` (the teacher) the call runs under inference mode and returns an ordinary tensor.
+        Text-only conditions run with the image branch off, as a plain pipeline runs: the whole call's branch
+        when every condition is text only, else per sample (IP-Adapter masks), so that the text-only and the
+        image-conditioned conditions of every term share one call. Without ``grad`` (the teacher) the call
+        runs under inference mode and returns an ordinary tensor.
         """
-        device = self.accelerator.device
-        texts = [self._text(c.text, batch) for c in conditions]
-        if conditions[0].image is not None:
-            images, branch = [batch.images[c.image].to(device) for c in conditions], nullcontext()
-        elif self.image_dim is not None:
-            zeros = torch.zeros(self.config.train_batch_size, self.image_dim)
-            images, branch = [zeros] * len(conditions), image_branch_off(self.accelerator.unwrap_model(model))
-        else:
-            images, branch = None, nullcontext()
+        if not self.config.batched_calls and len(conditions) > 1:  # the reference code's way
+            return torch.cat([self.predict(model, (c,), z, t, batch, grad) for c in conditions])
+        b, device = self.config.train_batch_size, self.accelerator.device
+        texts = torch.cat([self._text(c.text, batch) for c in conditions])
+        images, image_on, branch = None, None, nullcontext()
+        if self.image_dim is not None:  # a UNet with an image branch: text-only samples get zero embeddings
+            with_image = [c.image is not None for c in conditions]
+            zeros = torch.zeros(b, self.image_dim)
+            images = torch.cat([batch.images[c.image] if c.image else zeros for c in conditions]).to(device)
+            if not any(with_image):
+                branch = image_branch_off(self.accelerator.unwrap_model(model))
+            elif not all(with_image):
+                image_on = torch.tensor(with_image).repeat_interleave(b)
         with branch:
             if not grad:
                 with torch.inference_mode(), self.accelerator.autocast():
-                    out = self._eps(model, z, t, texts, images).float().to(device)
+                    out = self._eps(model, z, t, texts, images, image_on).float().to(device)
                 return out.clone()  # an inference-mode tensor cannot enter autograd; a clone is an ordinary one
             with self.accelerator.autocast():
-                return self._eps(model, z, t, texts, images)
+                return self._eps(model, z, t, texts, images, image_on)
 
     def rollout_predictor(self, batch: Batch):
         """The student, text-only with each sample's concept prompt and guidance: the image branch is off."""
@@ -238,14 +239,21 @@ class Trainer:
             self._last_rollout = self.rollout(batch)
         z, t = self._last_rollout
         z = z.clone()  # made under inference mode (no autograd bookkeeping): a clone may enter the student's graph
+        teacher = self.predict_terms(self.teacher, "teacher", z, t, batch, grad=False)
+        student = self.predict_terms(self.student, "student", z, t, batch, grad=True)
         total, parts = None, {}
-        for term in self.terms:
-            teacher = self.predict(self.teacher, term.teacher, z, t, batch, grad=False)
-            student = self.predict(self.student, term.student, z, t, batch, grad=True)
-            losses = term.loss(student, teacher, step)
+        for term, term_student, term_teacher in zip(self.terms, student, teacher):
+            losses = term.loss(term_student, term_teacher, step)
             total = losses.total if total is None else total + losses.total
             parts.update(losses.parts)
         return Losses(total, parts)
+
+    def predict_terms(self, model, side: str, z, t, batch: Batch, grad: bool) -> list[torch.Tensor]:
+        """Every term's ``side`` conditions ("teacher" or "student") in one call, split back per term: a step
+        makes one teacher and one student call whatever the terms (Bi-Erasing and its preservation term)."""
+        per_term = [getattr(term, side) for term in self.terms]
+        out = self.predict(model, tuple(c for conditions in per_term for c in conditions), z, t, batch, grad)
+        return list(out.split([len(conditions) * self.config.train_batch_size for conditions in per_term]))
 
     # -- checkpoints -----------------------------------------------------------------------------
     def trainable(self) -> dict[str, torch.Tensor]:

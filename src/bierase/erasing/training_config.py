@@ -39,8 +39,8 @@ class TrainingConfig(RunConfig):
     mixed_precision: str = option("accelerate mixed precision", default="no", choices=MIXED_PRECISION)
     teacher_device: str = option("device of the frozen teacher (default: the student's)", default="")
     batched_calls: bool = option(
-        "run each term's teacher conditions as one UNet call, and its student conditions as another "
-        "(off: one call per condition, as the reference code)",
+        "run every term's teacher conditions as one UNet call, and every term's student conditions as another, "
+        "text-only ones with the image branch off per sample (off: one call per condition, as the reference code)",
         default=True,
     )
     gradient_checkpointing: bool = option("recompute UNet activations in the backward pass to save memory",
