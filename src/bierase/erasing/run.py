@@ -49,7 +49,9 @@ def check_before_loading(config: TrainingConfig, method: str) -> Path:
             reference_files(folder, f"--{spec.name}_images")
     if config.uses_images():
         source = config.ip_adapter or config.pretrained_model_name_or_path
-        check_ip_adapter_source(source, config.ip_adapter_subfolder, config.ip_adapter_weight_name)
+        check_ip_adapter_source(
+            source, config.ip_adapter_subfolder, config.ip_adapter_weight_name, config.pretrained_model_name_or_path
+        )
     check_init_unet(config.init_unet)
     warn_unknown_words([p for texts in config.prompts().values() for p in texts], config.pretrained_model_name_or_path)
     if config.mixed_precision == "fp16" and not torch.cuda.is_available():
@@ -95,7 +97,7 @@ def erase(config: TrainingConfig, terms: list[Term], method: str) -> Path:
 
     (out / RUN_FILE).unlink(missing_ok=True)  # the old mark goes before its weights are replaced
     student = accelerator.unwrap_model(trainer.student)
-    saved = save_lora(student, out) if config.lora_rank else save_unet(student, base_unet_config, out)
+    saved = save_lora(student, out, type(pipe)) if config.lora_rank else save_unet(student, base_unet_config, out)
     if config.save_pipeline:
         save_pipeline_folder(config.pretrained_model_name_or_path, out, lora=bool(config.lora_rank))
     last = state.history[-min(len(state.history), 20) :]
