@@ -4,10 +4,10 @@ another model, refused in one line before any weights load."""
 import json
 
 import pytest
+from tiny_pipelines import ADAPTER, SD15_WIDTH, save_ip_adapter
 
 from bierase.cli.main import main
 from bierase.pipelines import SD, SDXL, pipeline_class_name
-from conftest import ADAPTER, SD15_WIDTH, save_ip_adapter
 
 
 @pytest.fixture

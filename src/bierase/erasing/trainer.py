@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from bierase.erasing.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint, save_checkpoint
-from bierase.erasing.conditions import encode_images, image_branch_off, unet_inputs
+from bierase.erasing.conditions import encode_images, image_branch_off, time_ids, unet_inputs
 from bierase.erasing.divergence import WINDOW, divergence
 from bierase.erasing.image_sets import ImageSets
 from bierase.erasing.model_loading import load_init_unet
@@ -114,6 +114,8 @@ class Trainer:
         self._last_rollout: tuple[torch.Tensor, torch.Tensor] | None = None
         size = pipe.unet.config.sample_size
         self.latent_shape = (config.train_batch_size, pipe.unet.config.in_channels, size, size)
+        # SDXL: the size conditions of that resolution, the same for every call (None: a UNet without them)
+        self.time_ids = time_ids(pipe)
 
     # -- one iteration ---------------------------------------------------------------------------
     def draw(self) -> Batch:
@@ -152,24 +154,40 @@ class Trainer:
 
     def _text(self, key: str, batch: Batch) -> torch.Tensor:
         """(B, L, D): a drawn prompt per sample, each sample's concept's text, or the one text for all."""
-        table = self.texts[key]
+        return self._rows(self.texts[key], key, batch)
+
+    def _pooled(self, key: str, batch: Batch) -> torch.Tensor:
+        """(B, P): SDXL's pooled embeddings of the same prompts as ``_text``."""
+        return self._rows(self.texts.pooled[key], key, batch)
+
+    def _rows(self, table: torch.Tensor, key: str, batch: Batch) -> torch.Tensor:
         if key in batch.prompts:
             return table[batch.prompts[key].to(table.device)]
         if len(table) > 1:  # one text per concept (the concepts, their positive concepts)
             return table[batch.concepts.to(table.device)]
-        return table.expand(self.config.train_batch_size, -1, -1)
+        return table.expand(self.config.train_batch_size, *table.shape[1:])
 
-    def _eps(self, model, z: torch.Tensor, t: torch.Tensor, texts: list, images: list | None) -> torch.Tensor:
+    def _eps(self, model, z: torch.Tensor, t: torch.Tensor, texts: list, images: list | None,
+             pooled: list | None = None) -> torch.Tensor:  # fmt: skip
         """The model on several conditions sharing ``z`` and ``t``: one batched call, or one call each."""
         weight = next(model.parameters())
         z, t = z.to(weight.device, weight.dtype), t.to(weight.device)
         texts = [text.to(weight.device, weight.dtype) for text in texts]
         images = None if images is None else [image.to(weight.device, weight.dtype) for image in images]
+        pooled = None if pooled is None else [p.to(weight.device, weight.dtype) for p in pooled]
+        ids = None if self.time_ids is None else self.time_ids.to(weight.device, weight.dtype)
         if self.config.batched_calls:
             image = None if images is None else torch.cat(images)
-            return model(z.repeat(len(texts), 1, 1, 1), t, **unet_inputs(torch.cat(texts), image)).sample
+            pool = None if pooled is None else torch.cat(pooled)
+            return model(z.repeat(len(texts), 1, 1, 1), t, **unet_inputs(torch.cat(texts), image, pool, ids)).sample
         outs = [
-            model(z, t, **unet_inputs(text, None if images is None else images[i])).sample
+            model(
+                z,
+                t,
+                **unet_inputs(
+                    text, None if images is None else images[i], None if pooled is None else pooled[i], ids
+                ),  # fmt: skip
+            ).sample
             for i, text in enumerate(texts)
         ]
         return torch.cat(outs)
@@ -181,6 +199,7 @@ class Trainer:
         """
         device = self.accelerator.device
         texts = [self._text(c.text, batch) for c in conditions]
+        pooled = None if self.time_ids is None else [self._pooled(c.text, batch) for c in conditions]
         if conditions[0].image is not None:
             images, branch = [batch.images[c.image].to(device) for c in conditions], nullcontext()
         elif self.image_dim is not None:
@@ -191,10 +210,10 @@ class Trainer:
         with branch:
             if not grad:
                 with torch.inference_mode(), self.accelerator.autocast():
-                    out = self._eps(model, z, t, texts, images).float().to(device)
+                    out = self._eps(model, z, t, texts, images, pooled).float().to(device)
                 return out.clone()  # an inference-mode tensor cannot enter autograd; a clone is an ordinary one
             with self.accelerator.autocast():
-                return self._eps(model, z, t, texts, images)
+                return self._eps(model, z, t, texts, images, pooled)
 
     def rollout_predictor(self, batch: Batch):
         """The student, text-only with each sample's concept prompt and guidance: the image branch is off."""
@@ -203,9 +222,13 @@ class Trainer:
         no_image = (
             None if self.image_dim is None else torch.zeros(2 * b, self.image_dim, device=self.accelerator.device)
         )
+        pooled, ids = None, None
+        if self.time_ids is not None:  # SDXL: the same prompts' pooled embeddings, and the rollout size's time ids
+            pooled = torch.cat([self._pooled("empty", batch), self._pooled("concept", batch)])
+            ids = self.time_ids.to(self.accelerator.device)
 
         def predict(latents: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            inputs = unet_inputs(text, no_image)
+            inputs = unet_inputs(text, no_image, pooled, ids)
             with self.accelerator.autocast():
                 eps = self.student(torch.cat([latents, latents]), t, **inputs).sample.float()
             uncond, cond = eps.chunk(2)
