@@ -91,3 +91,17 @@ def test_an_ip_adapter_for_another_model_is_refused_before_weights_load(
     assert code == 2 and len(err.splitlines()) == 1, err
     assert f"{file} is for a UNet with {adapter_width}-wide cross-attention, this model's is" in err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--method", "uce"], "--method uce does not run on SDXL yet"),
+    (["--method", "bi-erasing", "--positive_concept", "clothed", "--mask_source", "cross_attention"],
+     "--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none"),
+])  # fmt: skip
+def test_what_does_not_run_on_sdxl_yet_is_refused_before_weights_load(argv, message, sdxl_folder, tmp_path, capsys,
+                                                                      no_weights):  # fmt: skip
+    code = main(["erase", *argv, "--pretrained_model_name_or_path", str(sdxl_folder), "--concept", "nude",
+                 "--output_dir", str(tmp_path / "o")])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
