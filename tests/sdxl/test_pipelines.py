@@ -94,14 +94,14 @@ def test_an_ip_adapter_for_another_model_is_refused_before_weights_load(
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--method", "uce"], "--method uce does not run on SDXL yet"),
-    (["--method", "bi-erasing", "--positive_concept", "clothed", "--mask_source", "cross_attention"],
-     "--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none"),
+    (["erase", "--method", "uce", "--concept", "nude"], "--method uce does not run on SDXL yet"),
+    (["erase", "--method", "bi-erasing", "--concept", "nude", "--positive_concept", "clothed", "--mask_source",
+      "cross_attention"], "--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none"),
+    (["attack", "--prompts", "i2p_4703"], "the prompt attack does not run on SDXL yet"),
 ])  # fmt: skip
 def test_what_does_not_run_on_sdxl_yet_is_refused_before_weights_load(argv, message, sdxl_folder, tmp_path, capsys,
                                                                       no_weights):  # fmt: skip
-    code = main(["erase", *argv, "--pretrained_model_name_or_path", str(sdxl_folder), "--concept", "nude",
-                 "--output_dir", str(tmp_path / "o")])  # fmt: skip
+    code = main([*argv, "--pretrained_model_name_or_path", str(sdxl_folder), "--output_dir", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and message in err, err
     assert not (tmp_path / "o").exists()
