@@ -95,3 +95,15 @@ def test_esd_and_generate_on_sd2(sd2_folder, tmp_path, prompts):
     assert type(bierase.load_erased(out)) is StableDiffusionPipeline
     assert generate(sd2_folder, prompts, tmp_path / "images", "--unet", str(out)) == 0
     assert len(list((tmp_path / "images").glob("*.png"))) == 2
+
+
+def test_co_erasing_with_text_guided_refinement_runs_on_sdxl(sdxl_folder, tmp_path):
+    """The refinement mixes the concept's text states into the image tokens: SDXL's concatenated states are as wide
+    as its image tokens, so it runs unchanged."""
+    subfolder, weight_name = ADAPTER["sdxl"]
+    out = erase(sdxl_folder, tmp_path / "run", "co-erasing", "--num_reference_images", "2", "--reference_steps", "1",
+                "--mask_source", "none", "--text_guided_refinement", "true", "--ip_adapter", str(sdxl_folder),
+                "--ip_adapter_subfolder", subfolder, "--ip_adapter_weight_name", weight_name)  # fmt: skip
+    moved = changed(UNet2DConditionModel.from_pretrained(out / "unet").state_dict(),
+                    UNet2DConditionModel.from_pretrained(sdxl_folder / "unet").state_dict())  # fmt: skip
+    assert moved and all(".attn2." in k for k in moved)
