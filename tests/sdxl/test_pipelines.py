@@ -105,3 +105,17 @@ def test_what_does_not_run_on_sdxl_yet_is_refused_before_weights_load(argv, mess
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and message in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_help_says_which_pipelines_run_and_what_xattn_and_the_rollout_size_are_on_sdxl(capsys):
+    def help_of(*argv):
+        with pytest.raises(SystemExit):
+            main([*argv, "--help"])
+        return " ".join(capsys.readouterr().out.split())
+
+    for method in ("bi-erasing", "esd"):
+        text = help_of("erase", "--method", method)
+        assert "StableDiffusionXLPipeline (SDXL base; not a refiner)" in text, method
+        assert "attn2 of every transformer block" in text.split("--train_method")[1].split("--lora_rank")[0], method
+        assert "sample_size (SDXL base: 1024 px, with time ids original = target size = 1024, crop (0, 0))" in text
+    assert "SD 1.x, 2.x or SDXL base" in help_of("generate")
