@@ -39,11 +39,13 @@ def test_texts_carry_the_pooled_embeddings_and_the_empty_prompt_is_the_pipelines
     assert not texts["empty"].any() and not texts.pooled["empty"].any()
 
 
-def test_one_step_equals_the_method_note_on_sdxl(sdxl_pipe, sdxl_folder, tmp_path, make_trainer):
+@pytest.mark.parametrize("batched_calls", [True, False])
+def test_one_step_equals_the_method_note_on_sdxl(batched_calls, sdxl_pipe, sdxl_folder, tmp_path, make_trainer):
     """Rollout, targets and loss from separate, unbatched UNet calls whose SDXL conditions are written out here;
     Adam's first step by hand."""
     pipe = sdxl_pipe
-    cfg = BiErasingConfig(pretrained_model_name_or_path=str(sdxl_folder), output_dir=str(tmp_path), **TINY)
+    cfg = BiErasingConfig(pretrained_model_name_or_path=str(sdxl_folder), output_dir=str(tmp_path),
+                          batched_calls=batched_calls, **TINY)  # fmt: skip
     trainer, texts = make_trainer(pipe, cfg, objective(cfg))
     teacher = copy.deepcopy(trainer.teacher)
     before = {n: p.detach().clone() for n, p in trainer.trainable().items()}

@@ -43,7 +43,7 @@ def check_ip_adapter_source(source: str, subfolder: str, weight_name: str, model
             "(e.g. h94/IP-Adapter, models, ip-adapter_sd15.safetensors; sdxl_models, ip-adapter_sdxl.safetensors)"
         )
     unet_config = Path(model) / "unet" / "config.json"
-    if is_local(source) and file.suffix == ".safetensors" and unet_config.is_file():
+    if model and is_local(source) and file.suffix == ".safetensors" and unet_config.is_file():
         check_ip_adapter_width(file, json.loads(unet_config.read_text()).get("cross_attention_dim"))
 
 

@@ -180,16 +180,10 @@ class Trainer:
             image = None if images is None else torch.cat(images)
             pool = None if pooled is None else torch.cat(pooled)
             return model(z.repeat(len(texts), 1, 1, 1), t, **unet_inputs(torch.cat(texts), image, pool, ids)).sample
-        outs = [
-            model(
-                z,
-                t,
-                **unet_inputs(
-                    text, None if images is None else images[i], None if pooled is None else pooled[i], ids
-                ),  # fmt: skip
-            ).sample
-            for i, text in enumerate(texts)
-        ]
+        outs = []
+        for i, text in enumerate(texts):
+            image, pool = (None if per_condition is None else per_condition[i] for per_condition in (images, pooled))
+            outs.append(model(z, t, **unet_inputs(text, image, pool, ids)).sample)
         return torch.cat(outs)
 
     def predict(self, model, conditions: tuple[Condition, ...], z, t, batch: Batch, grad: bool) -> torch.Tensor:
