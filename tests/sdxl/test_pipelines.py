@@ -98,6 +98,8 @@ def test_an_ip_adapter_for_another_model_is_refused_before_weights_load(
     (["erase", "--method", "bi-erasing", "--concept", "nude", "--positive_concept", "clothed", "--mask_source",
       "cross_attention"], "--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none"),
     (["attack", "--prompts", "i2p_4703"], "the prompt attack does not run on SDXL yet"),
+    (["attack", "--concept", "nudity"], "is a StableDiffusionXLPipeline; the toy-world commands run"),
+    (["evaluate", "--benchmark", "toyworld", "--concept", "nudity"], "the toy-world commands run StableDiffusionPipeline"),
 ])  # fmt: skip
 def test_what_does_not_run_on_sdxl_yet_is_refused_before_weights_load(argv, message, sdxl_folder, tmp_path, capsys,
                                                                       no_weights):  # fmt: skip
