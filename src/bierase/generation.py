@@ -193,19 +193,19 @@ def check_resumable(folder: Path, settings: dict) -> None:
 def load_pipeline(config: GenerationConfig, device):
     """The base pipeline without safety checker, with the erased UNet or LoRA swapped in."""
     import torch
-    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import UNet2DConditionModel
 
+    from bierase.pipelines import load_kwargs, pipeline_class
     from bierase.toyworld.load import quiet_loading
 
     # float32 is the default everywhere; only other dtypes are passed (the keyword's name moves between versions)
     dtype = {} if config.dtype == "float32" else {"torch_dtype": getattr(torch, config.dtype)}
     source = config.pretrained_model_name_or_path
     unet_dir, lora_file = check_sources(config)
+    cls = pipeline_class(source)
     try:
         with quiet_loading():
-            pipe = StableDiffusionPipeline.from_pretrained(
-                source, safety_checker=None, requires_safety_checker=False, **dtype
-            )
+            pipe = cls.from_pretrained(source, **load_kwargs(cls), **dtype)
             if unet_dir is not None:
                 pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(unet_dir, **dtype))
             if lora_file is not None:

@@ -186,7 +186,7 @@ def test_one_call_answers_each_condition_as_its_own_call(smoke_world, tmp_path, 
 
     unmasked = trainer._eps(
         trainer.teacher, z, t, torch.cat([trainer._text(c.text, batch) for c in conditions]),
-        torch.cat([batch.images[c.image] if c.image else torch.zeros(2, trainer.image_dim) for c in conditions]), None,
+        torch.cat([batch.images[c.image] if c.image else torch.zeros(2, trainer.image_dim) for c in conditions]), None, None,
     )  # fmt: skip
     keep = trainer.predict(trainer.teacher, conditions[-1:], z, t, batch, grad=False)
     assert not torch.allclose(unmasked[-2:], keep, atol=1e-3)  # the image branch would have leaked into it

@@ -17,7 +17,9 @@ def add_parser(subparsers) -> None:
         description="One image per prompt row, named <case_number>.png, seeded by the row; "
         "rerun the same command to resume. Use `accelerate launch -m bierase.cli.main generate ...` for several GPUs.",
     )
-    parser.add_argument("--pretrained_model_name_or_path", required=True, help=f"base {MODEL_HELP}")
+    parser.add_argument(
+        "--pretrained_model_name_or_path", required=True, help=f"base {MODEL_HELP}: SD 1.x, 2.x or SDXL base"
+    )
     erased = parser.add_mutually_exclusive_group()
     erased.add_argument("--unet", default=None, help="erased UNet folder (or an erasure's output folder)")
     erased.add_argument("--lora", default=None, help="erased LoRA .safetensors (or the folder holding it)")

@@ -196,7 +196,11 @@ class Options:
 class RunConfig(Options):
     """The options of every method's run, trained or closed form: the model, where the result goes, its seed."""
 
-    pretrained_model_name_or_path: str = option("pipeline folder (diffusers layout) or hub id", default="")
+    pretrained_model_name_or_path: str = option(
+        "pipeline folder (diffusers layout) or hub id: a StableDiffusionPipeline (SD 1.x, 2.x; v-prediction too) or a "
+        "StableDiffusionXLPipeline (SDXL base; not a refiner)",
+        default="",
+    )  # fmt: skip
     output_dir: str = option("where the erased UNet (or LoRA), bierase.json and config.yaml go", default="")
     seed: int = option("seed of everything random in the run", default=0, low=SEED_RANGE[0], high=SEED_RANGE[1])
     overwrite: bool = option(

@@ -103,12 +103,14 @@ def erased_weights(path: str | Path, flag: str = "--unet") -> tuple[str, Path]:
 
 
 def load_erased(output_dir: str | Path, pretrained_model_name_or_path: str | None = None, **kwargs):
-    """A ``StableDiffusionPipeline`` with the erased weights of ``output_dir`` (a UNet or a LoRA).
+    """A ``StableDiffusionPipeline`` or ``StableDiffusionXLPipeline`` (the base model's class) with the erased weights of ``output_dir`` (a UNet or a LoRA).
 
     The base model is the one the run recorded, unless given; ``kwargs`` go to ``from_pretrained``
     (``torch_dtype``, ``local_files_only``, ...).
     """
-    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import UNet2DConditionModel
+
+    from bierase.pipelines import pipeline_class
 
     kind, weights = erased_weights(output_dir, flag="load_erased:")
     base = pretrained_model_name_or_path
@@ -116,7 +118,7 @@ def load_erased(output_dir: str | Path, pretrained_model_name_or_path: str | Non
         if not (Path(output_dir) / RUN_FILE).is_file():
             raise UserError(f"{output_dir} is a UNet folder without a run record; pass pretrained_model_name_or_path")
         base = json.loads((Path(output_dir) / RUN_FILE).read_text())["base_model"]
-    pipe = StableDiffusionPipeline.from_pretrained(base, **kwargs)
+    pipe = pipeline_class(base).from_pretrained(base, **kwargs)
     if kind == "unet":
         dtype = {"torch_dtype": kwargs["torch_dtype"]} if "torch_dtype" in kwargs else {}
         pipe.register_modules(unet=UNet2DConditionModel.from_pretrained(weights, **dtype))

@@ -31,6 +31,7 @@ from bierase.erasing.saving import save_lora, save_pipeline_folder, save_unet
 from bierase.erasing.trainer import Trainer
 from bierase.erasing.training_config import RESUMABLE, TrainingConfig
 from bierase.errors import UserError
+from bierase.pipelines import SDXL
 from bierase.references import reference_files
 from bierase.runinfo import write_run_info
 from bierase.toyworld.words import warn_unknown_words
@@ -43,13 +44,18 @@ def check_before_loading(config: TrainingConfig, method: str) -> Path:
     config.check_fields()
     config.validate()
     config.require_run_fields()
-    check_model_source(config.pretrained_model_name_or_path)
+    if check_model_source(config.pretrained_model_name_or_path) == SDXL and getattr(config, "mask_source", "") == (
+        "cross_attention"
+    ):  # its UNet call passes text states alone; SDXL's also needs the pooled text and time ids
+        raise UserError("--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none")
     for spec in config.image_sets():
         for folder in spec.folders:
             reference_files(folder, f"--{spec.name}_images")
     if config.uses_images():
         source = config.ip_adapter or config.pretrained_model_name_or_path
-        check_ip_adapter_source(source, config.ip_adapter_subfolder, config.ip_adapter_weight_name)
+        check_ip_adapter_source(
+            source, config.ip_adapter_subfolder, config.ip_adapter_weight_name, config.pretrained_model_name_or_path
+        )
     check_init_unet(config.init_unet)
     warn_unknown_words([p for texts in config.prompts().values() for p in texts], config.pretrained_model_name_or_path)
     if config.mixed_precision == "fp16" and not torch.cuda.is_available():
@@ -95,7 +101,7 @@ def erase(config: TrainingConfig, terms: list[Term], method: str) -> Path:
 
     (out / RUN_FILE).unlink(missing_ok=True)  # the old mark goes before its weights are replaced
     student = accelerator.unwrap_model(trainer.student)
-    saved = save_lora(student, out) if config.lora_rank else save_unet(student, base_unet_config, out)
+    saved = save_lora(student, out, type(pipe)) if config.lora_rank else save_unet(student, base_unet_config, out)
     if config.save_pipeline:
         save_pipeline_folder(config.pretrained_model_name_or_path, out, lora=bool(config.lora_rank))
     last = state.history[-min(len(state.history), 20) :]

@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import torch
-from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import UNet2DConditionModel
 
 from bierase.erasing.outputs import LORA_FILE, UNET, replace_path
 from bierase.erasing.parameters import IMAGE_BRANCH
+from bierase.pipelines import load_kwargs, pipeline_class
 
 
 def plain_unet(trained: torch.nn.Module, base_config: dict) -> UNet2DConditionModel:
@@ -31,13 +32,15 @@ def save_unet(trained: torch.nn.Module, base_config: dict, output_dir: Path) -> 
     return output_dir / UNET
 
 
-def save_lora(trained: torch.nn.Module, output_dir: Path) -> Path:
+def save_lora(trained: torch.nn.Module, output_dir: Path, pipeline_cls: type | None = None) -> Path:
+    """The LoRA, written by the base pipeline class's own ``save_lora_weights`` (SD and SDXL share the format)."""
+    from diffusers import StableDiffusionPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft.utils import get_peft_model_state_dict
 
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(trained))
     tmp = output_dir / ".lora.tmp"
-    StableDiffusionPipeline.save_lora_weights(tmp, unet_lora_layers=layers)
+    (pipeline_cls or StableDiffusionPipeline).save_lora_weights(tmp, unet_lora_layers=layers)
     replace_path(tmp / LORA_FILE, output_dir / LORA_FILE)
     shutil.rmtree(tmp, ignore_errors=True)
     return output_dir / LORA_FILE
@@ -45,7 +48,8 @@ def save_lora(trained: torch.nn.Module, output_dir: Path) -> Path:
 
 def save_pipeline_folder(base_model: str, output_dir: Path, lora: bool) -> Path:
     """A complete pipeline folder: the base pipeline with the erased UNet (a LoRA fused in)."""
-    pipe = StableDiffusionPipeline.from_pretrained(base_model, safety_checker=None, requires_safety_checker=False)
+    cls = pipeline_class(base_model)
+    pipe = cls.from_pretrained(base_model, **load_kwargs(cls))
     if lora:
         pipe.load_lora_weights(output_dir)
         pipe.fuse_lora()

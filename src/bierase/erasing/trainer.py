@@ -22,7 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from bierase.erasing.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint, save_checkpoint
-from bierase.erasing.conditions import encode_images, image_branch_off, unet_inputs
+from bierase.erasing.conditions import encode_images, image_branch_off, time_ids, unet_inputs
 from bierase.erasing.divergence import WINDOW, divergence
 from bierase.erasing.image_sets import ImageSets
 from bierase.erasing.model_loading import load_init_unet
@@ -115,6 +115,8 @@ class Trainer:
         self._last_rollout: tuple[torch.Tensor, torch.Tensor] | None = None
         size = pipe.unet.config.sample_size
         self.latent_shape = (config.train_batch_size, pipe.unet.config.in_channels, size, size)
+        # SDXL: the size conditions of that resolution, the same for every call (None: a UNet without them)
+        self.time_ids = time_ids(pipe)
 
     # -- one iteration ---------------------------------------------------------------------------
     def draw(self) -> Batch:
@@ -153,20 +155,27 @@ class Trainer:
 
     def _text(self, key: str, batch: Batch) -> torch.Tensor:
         """(B, L, D): a drawn prompt per sample, each sample's concept's text, or the one text for all."""
-        table = self.texts[key]
+        return self._rows(self.texts[key], key, batch)
+
+    def _pooled(self, key: str, batch: Batch) -> torch.Tensor:
+        """(B, P): SDXL's pooled embeddings of the same prompts as ``_text``."""
+        return self._rows(self.texts.pooled[key], key, batch)
+
+    def _rows(self, table: torch.Tensor, key: str, batch: Batch) -> torch.Tensor:
         if key in batch.prompts:
             return table[batch.prompts[key].to(table.device)]
         if len(table) > 1:  # one text per concept (the concepts, their positive concepts)
             return table[batch.concepts.to(table.device)]
-        return table.expand(self.config.train_batch_size, -1, -1)
+        return table.expand(self.config.train_batch_size, *table.shape[1:])
 
-    def _eps(self, model, z, t, texts: torch.Tensor, images: torch.Tensor | None, image_on) -> torch.Tensor:
+    def _eps(self, model, z, t, texts, images, pooled, image_on) -> torch.Tensor:
         """The model on conditions sharing ``z`` and ``t``, stacked along dim 0 (``texts``: (n B, L, D)), in one call."""
         weight = next(model.parameters())
         z = z.to(weight.device, weight.dtype).repeat(len(texts) // len(z), 1, 1, 1)
-        texts = texts.to(weight.device, weight.dtype)
-        images = None if images is None else images.to(weight.device, weight.dtype)
-        return model(z, t.to(weight.device), **unet_inputs(texts, images, image_on)).sample
+        texts, images, pooled, ids = (
+            None if x is None else x.to(weight.device, weight.dtype) for x in (texts, images, pooled, self.time_ids)
+        )
+        return model(z, t.to(weight.device), **unet_inputs(texts, images, pooled, ids, image_on)).sample
 
     def predict(self, model, conditions: tuple[Condition, ...], z, t, batch: Batch, grad: bool) -> torch.Tensor:
         """``model`` on ``conditions``, stacked along dim 0, in one call (``--no_batched_calls``: one per condition).
@@ -180,6 +189,7 @@ class Trainer:
             return torch.cat([self.predict(model, (c,), z, t, batch, grad) for c in conditions])
         b, device = self.config.train_batch_size, self.accelerator.device
         texts = torch.cat([self._text(c.text, batch) for c in conditions])
+        pooled = None if self.time_ids is None else torch.cat([self._pooled(c.text, batch) for c in conditions])
         images, image_on, branch = None, None, nullcontext()
         if self.image_dim is not None:  # a UNet with an image branch: text-only samples get zero embeddings
             with_image = [c.image is not None for c in conditions]
@@ -192,10 +202,10 @@ class Trainer:
         with branch:
             if not grad:
                 with torch.inference_mode(), self.accelerator.autocast():
-                    out = self._eps(model, z, t, texts, images, image_on).float().to(device)
+                    out = self._eps(model, z, t, texts, images, pooled, image_on).float().to(device)
                 return out.clone()  # an inference-mode tensor cannot enter autograd; a clone is an ordinary one
             with self.accelerator.autocast():
-                return self._eps(model, z, t, texts, images, image_on)
+                return self._eps(model, z, t, texts, images, pooled, image_on)
 
     def rollout_predictor(self, batch: Batch):
         """The student, text-only with each sample's concept prompt and guidance: the image branch is off."""
@@ -204,9 +214,13 @@ class Trainer:
         no_image = (
             None if self.image_dim is None else torch.zeros(2 * b, self.image_dim, device=self.accelerator.device)
         )
+        pooled, ids = None, None
+        if self.time_ids is not None:  # SDXL: the same prompts' pooled embeddings, and the rollout size's time ids
+            pooled = torch.cat([self._pooled("empty", batch), self._pooled("concept", batch)])
+            ids = self.time_ids.to(self.accelerator.device)
 
         def predict(latents: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            inputs = unet_inputs(text, no_image)
+            inputs = unet_inputs(text, no_image, pooled, ids)
             with self.accelerator.autocast():
                 eps = self.student(torch.cat([latents, latents]), t, **inputs).sample.float()
             uncond, cond = eps.chunk(2)

@@ -31,7 +31,11 @@ class TrainingConfig(RunConfig):
     )  # fmt: skip
     eta_neg: float = option("guidance strength of the negative target (ESD's eta)", default=1.0, low=0)
     # the student
-    train_method: str = option("parameters to train", default="full", choices=TRAIN_METHODS)
+    train_method: str = option(
+        "parameters to train (xattn: the text cross-attention, diffusers' attn2 of every transformer block, on SD "
+        "1.x/2.x and SDXL alike)",
+        default="full", choices=TRAIN_METHODS,
+    )  # fmt: skip
     lora_rank: int = option("train a LoRA of this rank (PEFT) instead of the weights; 0: no LoRA", default=0, low=0)
     learning_rate: float = option("Adam learning rate", default=1e-5, above=0)
     max_train_steps: int = option("optimizer steps", default=1000, low=1)
@@ -50,7 +54,8 @@ class TrainingConfig(RunConfig):
     rollout: str = option(
         "'ddim': T down to t (correct); 'reference': the reference code's ascending loop; 'noised': the "
         "concept's reference images noised to t (add_noise: no UNet call; 1.5x faster, but on the toy world it did "
-        "not erase: benchmarks/rollout_variants.py)", default="ddim",
+        "not erase: benchmarks/rollout_variants.py). It samples at the UNet's sample_size (SDXL base: 1024 px, with "
+        "time ids original = target size = 1024, crop (0, 0))", default="ddim",
         choices=ROLLOUTS,
     )  # fmt: skip
     ddim_steps: int = option(

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from bierase.errors import UserError
 from bierase.evaluation.folder import METRICS_FILE
 from bierase.generation import GenerationConfig, generate_prompt_set, image_name, load_pipeline, select_rows
+from bierase.pipelines import SDXL, pipeline_class_name
 from bierase.prompts import PromptRow, read_prompt_csv
 
 PROTOCOL = "unlearndiffatk/v1"
@@ -74,6 +75,9 @@ def check_config(config: NudityAttackConfig) -> list[PromptRow]:
     if config.protocol not in nudenet.PROTOCOLS:
         raise UserError(f"--protocol {config.protocol} is not a NudeNet protocol; choose one of "
                         f"{', '.join(nudenet.PROTOCOLS)}")  # fmt: skip
+    if pipeline_class_name(config.erased.pretrained_model_name_or_path) == SDXL:
+        # the soft prefix is optimised through one text encoder and a UNet called with text states alone
+        raise UserError("the prompt attack does not run on SDXL yet; attack an SD 1.x/2.x model")
     if nudenet.installed_version() is None:
         raise UserError("the attack is judged by NudeNet, which is not installed: pip install 'bierase[eval]'")
     if (config.output_dir / METRICS_FILE).exists():

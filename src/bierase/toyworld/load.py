@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bierase.errors import UserError, first_line
+from bierase.pipelines import SD, pipeline_class_name
 
 BUNDLED = Path(__file__).parent / "model"
 IP_ADAPTER_WEIGHTS = "ip_adapter.safetensors"
@@ -43,6 +44,9 @@ def check_pipeline_folder(path: str | Path) -> Path:
             f"{folder} is not a Stable Diffusion pipeline folder (missing {', '.join(missing)}); "
             "pass a folder saved with StableDiffusionPipeline.save_pretrained"
         )
+    name = pipeline_class_name(folder)
+    if name != SD:  # the toy world's judge, attack and benchmark are written for its own (SD 1.x-shaped) pipeline
+        raise UserError(f"{folder} is a {name}; the toy-world commands run StableDiffusionPipeline folders only")
     return folder
 
 

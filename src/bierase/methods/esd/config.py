@@ -12,4 +12,5 @@ from bierase.erasing.training_config import TrainingConfig
 class ESDConfig(TrainingConfig):
     HELP_COMMAND = "bierase erase --method esd --help"
     train_method: str = redefault(TrainingConfig, "train_method", "xattn",
-                                  help="parameters to train: ESD-x (xattn), ESD-u (noxattn) or full")  # fmt: skip
+                                  help="parameters to train: ESD-x (xattn), ESD-u (noxattn) or full; xattn is "
+                                  "diffusers' attn2 of every transformer block, on SDXL too")  # fmt: skip

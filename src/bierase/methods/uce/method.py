@@ -43,6 +43,7 @@ from bierase.erasing.saving import non_finite, save_pipeline_folder, save_unet
 from bierase.errors import UserError
 from bierase.methods.uce.config import UCEConfig
 from bierase.methods.uce.edit import closed_form_edit
+from bierase.pipelines import SDXL
 from bierase.runinfo import write_run_info
 
 PROJECTIONS = ("to_k", "to_v")
@@ -60,7 +61,12 @@ def check_before_loading(config: UCEConfig) -> Path:
     config.check_fields()
     config.validate()
     config.require_run_fields()
-    check_model_source(config.pretrained_model_name_or_path)
+    if check_model_source(config.pretrained_model_name_or_path) == SDXL:
+        # the closed form edits keys/values from one text encoder's token states, counted by its tokenizer
+        raise UserError(
+            f"--method uce does not run on SDXL yet ({config.pretrained_model_name_or_path} is an SDXL folder): "
+            "its edit is defined on one text encoder; use --method esd or bi-erasing, or an SD 1.x/2.x model"
+        )
     return prepare_run_dir(config.output_dir, resume=False, overwrite=config.overwrite)
 
 
