@@ -94,7 +94,6 @@ def test_an_ip_adapter_for_another_model_is_refused_before_weights_load(
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["erase", "--method", "uce", "--concept", "nude"], "--method uce does not run on SDXL yet"),
     (["erase", "--method", "bi-erasing", "--concept", "nude", "--positive_concept", "clothed", "--mask_source",
       "cross_attention"], "--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none"),
     (["attack", "--prompts", "i2p_4703"], "the prompt attack does not run on SDXL yet"),
