@@ -94,8 +94,6 @@ def test_an_ip_adapter_for_another_model_is_refused_before_weights_load(
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["erase", "--method", "bi-erasing", "--concept", "nude", "--positive_concept", "clothed", "--mask_source",
-      "cross_attention"], "--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none"),
     (["attack", "--concept", "nudity"], "is a StableDiffusionXLPipeline; the toy-world commands run"),
     (["evaluate", "--benchmark", "toyworld", "--concept", "nudity"], "the toy-world commands run StableDiffusionPipeline"),
 ])  # fmt: skip
