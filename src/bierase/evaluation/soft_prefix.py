@@ -114,9 +114,12 @@ def optimise_prefix(
                 inputs = {"encoder_hidden_states": encoder(ids)[0].expand(n, -1, -1)}
             t = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=generator)
             noise = torch.randn((n, *latents.shape[1:]), generator=generator)
-            noisy = scheduler.add_noise(latents.expand(n, -1, -1, -1).cpu().float(), noise, t)
-            eps = unet(noisy.to(unet.device, unet.dtype), t.to(unet.device), **inputs).sample
-            loss = F.mse_loss(eps.float(), noise.to(eps.device))
+            clean = latents.expand(n, -1, -1, -1).cpu().float()
+            noisy = scheduler.add_noise(clean, noise, t)
+            output = unet(noisy.to(unet.device, unet.dtype), t.to(unet.device), **inputs).sample
+            # the UNet's answer to the noise: the noise itself, or the velocity of a v-prediction model (SD 2.x)
+            target = noise if scheduler.config.prediction_type == "epsilon" else scheduler.get_velocity(clean, noise, t)
+            loss = F.mse_loss(output.float(), target.to(output.device))
             loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
