@@ -7,14 +7,13 @@ backward and an Adam step. On a CPU the latents are reduced (--size); on a GPU
 they are SD's 64x64. Peak memory is the CUDA allocator's peak on a GPU and the
 process RSS on a CPU.
 
-The memory model gives the GPU figure with its arithmetic: weights, grads and
-Adam's moments by parameter count, plus the activations the student's forward
-keeps for backward, counted exactly (autograd's saved tensors, bf16 autocast)
-at latent sizes 8 and 16, fitted as a constant (bf16 weight copies) plus a
-part that grows with the latent area, checked against a count at 24, and
-extrapolated to 64x64. With gradient checkpointing the backward recomputes one
-checkpointed piece at a time; the largest block's uncheckpointed activations
-bound that transient from above.
+The memory model (``unet_memory.py``, shared with ``sdxl_unet.py``) gives the
+GPU figure with its arithmetic: weights, grads and Adam's moments by parameter
+count, plus the activations the student's forward keeps for backward, counted
+exactly (autograd's saved tensors, bf16 autocast) at latent sizes 8 and 16,
+fitted as a constant (bf16 weight copies) plus a part that grows with the
+latent area, checked against a count at 24, and extrapolated to 64x64. It runs
+last, on the timed runs' base UNet.
 
     python benchmarks/sd15_unet.py [--quick] [--size 16]
 """
@@ -27,9 +26,10 @@ import gc
 import torch
 from common import parser, stopwatch, write
 from diffusers import UNet2DConditionModel
+from unet_memory import UNetCase, add_lora, gpu_memory_model, static_memory
 
-from bierase.benchmark.memory import SavedActivations, peak_memory
-from bierase.erasing.parameters import lora_target_modules, select_parameters
+from bierase.benchmark.memory import peak_memory
+from bierase.erasing.parameters import select_parameters
 
 SD15_UNET = dict(
     sample_size=64, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(320, 640, 1280, 1280),
@@ -39,83 +39,13 @@ SD15_UNET = dict(
 )  # fmt: skip
 
 
-def memory_model(unet: torch.nn.Module, trainable: int) -> dict:
-    """Bytes that do not depend on activations: two UNets' weights, grads and Adam's two moments (fp32).
-
-    The trainer uses fused Adam on a GPU, which holds no temporaries at the step; the default (foreach) Adam
-    would add one the size of the trained parameters, shown for comparison and not counted.
-    """
-    total = sum(p.numel() for p in unet.parameters())
-    gib = 2**30
-    return {
-        "parameters": total,
-        "trainable": trainable,
-        "teacher_bf16_gib": 2 * total / gib,
-        "student_fp32_gib": 4 * total / gib,
-        "grads_plus_adam_fp32_gib": 12 * trainable / gib,
-        "static_total_gib": (2 * total + 4 * total + 12 * trainable) / gib,
-        "foreach_adam_step_temporary_gib": 4 * trainable / gib,
-    }
-
-
 def student(base, method: str, checkpointing: bool) -> tuple[torch.nn.Module, list[torch.nn.Parameter]]:
+    """A trained copy of ``base`` for the timed steps (the teacher stays ``base``)."""
     unet = copy.deepcopy(base)
-    if method == "lora":
-        from peft import LoraConfig
-
-        unet.requires_grad_(False)
-        unet.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=lora_target_modules("xattn")))
-        params = [p for p in unet.parameters() if p.requires_grad]
-    else:
-        params = list(select_parameters(unet, method).values())
+    params = add_lora(unet) if method == "lora" else list(select_parameters(unet, method).values())
     if checkpointing:
         unet.enable_gradient_checkpointing()
     return unet.train(), params
-
-
-def saved_activations(base, method: str, checkpointing: bool, size: int) -> SavedActivations:
-    """What the student's batched call (2 conditions, bf16 autocast) keeps for backward at ``size`` x ``size``."""
-    unet, _ = student(base, method, checkpointing)
-    saved = SavedActivations()
-    for name, child in unet.named_children():  # down_blocks and up_blocks are lists: each block is tracked alone
-        blocks = enumerate(child) if isinstance(child, torch.nn.ModuleList) else [(None, child)]
-        for index, block in blocks:
-            saved.track(name if index is None else f"{name}.{index}", block)
-    with saved.counting(), torch.autocast("cpu", dtype=torch.bfloat16):
-        unet(torch.randn(2, 4, size, size), torch.tensor([500]), torch.randn(2, 77, 768))
-    del unet
-    gc.collect()
-    return saved
-
-
-def area_fit(small: int, large: int, y_small: float, y_large: float) -> tuple[float, float]:
-    """``y = a + b * size**2``: a part that does not grow with the latents (bf16 weight copies kept for
-    backward) and one that grows with their area (activations)."""
-    b = (y_large - y_small) / (large**2 - small**2)
-    return y_small - b * small**2, b
-
-
-def activation_model(base, sizes: tuple[int, int, int] = (8, 16, 24)) -> dict:
-    """Saved-for-backward GiB at 64x64 per parameter set, fitted on two small sizes and checked on a third."""
-    gib, rows, (small, large, check) = 2**30, {}, sizes
-    for method in ("full", "xattn", "lora"):
-        plain = {s: saved_activations(base, method, False, s) for s in sizes}
-        ckpt = {s: saved_activations(base, method, True, s) for s in (small, large)}
-        a, b = area_fit(small, large, plain[small].total, plain[large].total)
-        a_ckpt, b_ckpt = area_fit(small, large, ckpt[small].total, ckpt[large].total)
-        block = max(plain[large].by_block, key=plain[large].by_block.get)  # the largest block, recomputed whole
-        a_block, b_block = area_fit(small, large, plain[small].by_block[block], plain[large].by_block[block])
-        rows[method] = {
-            "saved_bytes": {str(s): p.total for s, p in plain.items()},
-            "saved_bytes_checkpointing": {str(s): p.total for s, p in ckpt.items()},
-            "fit_constant_bytes": a, "fit_bytes_per_latent_pixel": b,
-            "fit_check": {"size": check, "predicted": a + b * check**2, "measured": plain[check].total},
-            "no_checkpointing_gib": (a + b * 64**2) / gib,
-            "checkpointing_saved_gib": (a_ckpt + b_ckpt * 64**2) / gib,
-            "checkpointing_recompute_bound_gib": (a_block + b_block * 64**2) / gib, "largest_block": block,
-            "checkpointing_gib": (a_ckpt + b_ckpt * 64**2 + a_block + b_block * 64**2) / gib,
-        }  # fmt: skip
-    return rows
 
 
 def step_time(base, variant: dict, size: int, steps: int, device: str) -> dict:
@@ -140,7 +70,8 @@ def step_time(base, variant: dict, size: int, steps: int, device: str) -> dict:
         if device == "cuda":
             torch.cuda.synchronize()
     result = {**variant, "s_per_iteration": clock["s"] / steps, "peak_memory_mb": memory["mb"],
-              "memory_kind": memory["kind"], "model": memory_model(model, sum(p.numel() for p in params))}  # fmt: skip
+              "memory_kind": memory["kind"],
+              "model": static_memory(sum(p.numel() for p in model.parameters()), sum(p.numel() for p in params))}  # fmt: skip
     del model, teacher, optimizer
     gc.collect()
     return result
@@ -165,29 +96,7 @@ def main() -> None:
         variants = [v for v in variants if v["method"] != "full"]
     rows = [step_time(base, v, size, steps, device) for v in variants]
     write("sd15_unet", {"device": device, "latent_size": size, "steps": steps, "rows": rows,
-                        "memory_model": gpu_memory_model(base)})  # fmt: skip
-
-
-def gpu_memory_model(base) -> dict:
-    """Estimated peak GPU memory at 64x64 per parameter set: static bytes plus counted, scaled activations."""
-    activations = activation_model(base)
-    models = {}
-    for method in ("full", "xattn", "lora"):
-        unet, params = student(base, method, False)
-        static = memory_model(unet, sum(p.numel() for p in params))
-        del unet, params
-        act = activations[method]
-        models[method] = {
-            **static, "activations": act,
-            "estimated_peak_gib": {
-                "checkpointing": static["static_total_gib"] + act["checkpointing_gib"],
-                "no_checkpointing": static["static_total_gib"] + act["no_checkpointing_gib"],
-            },
-        }  # fmt: skip
-        print(f"{method}: {static['static_total_gib']:.2f} GiB static + {act['checkpointing_gib']:.2f} GiB "
-              f"activations with checkpointing = {models[method]['estimated_peak_gib']['checkpointing']:.2f} GiB; "
-              f"without {models[method]['estimated_peak_gib']['no_checkpointing']:.2f} GiB")  # fmt: skip
-    return models
+                        "memory_model": gpu_memory_model(base, UNetCase(SD15_UNET))})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -83,6 +83,9 @@ def test_saved_activations_count_what_backward_keeps_once_per_storage():
         loss = (y * y).sum()  # keeps y twice more: the same storage, not counted again
     loss.backward()
     assert saved.by_block == {"linear": 7 * 3 * 4, "tanh": 7 * 5 * 4}
+    # a model counted many times in place (the SDXL memory model) keeps no hooks from earlier counts
+    saved.untrack()
+    assert not linear._forward_hooks and not linear._forward_pre_hooks and not tanh._forward_hooks
     with torch.no_grad(), SavedActivations().counting() as nothing:
         tanh(linear(x))
     assert nothing.total == 0

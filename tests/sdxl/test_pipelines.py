@@ -94,10 +94,6 @@ def test_an_ip_adapter_for_another_model_is_refused_before_weights_load(
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["erase", "--method", "uce", "--concept", "nude"], "--method uce does not run on SDXL yet"),
-    (["erase", "--method", "bi-erasing", "--concept", "nude", "--positive_concept", "clothed", "--mask_source",
-      "cross_attention"], "--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none"),
-    (["attack", "--prompts", "i2p_4703"], "the prompt attack does not run on SDXL yet"),
     (["attack", "--concept", "nudity"], "is a StableDiffusionXLPipeline; the toy-world commands run"),
     (["evaluate", "--benchmark", "toyworld", "--concept", "nudity"], "the toy-world commands run StableDiffusionPipeline"),
 ])  # fmt: skip
@@ -121,3 +117,6 @@ def test_help_says_which_pipelines_run_and_what_xattn_and_the_rollout_size_are_o
         assert "attn2 of every transformer block" in text.split("--train_method")[1].split("--lora_rank")[0], method
         assert "sample_size (SDXL base: 1024 px, with time ids original = target size = 1024, crop (0, 0))" in text
     assert "SD 1.x, 2.x or SDXL base" in help_of("generate")
+    assert "on SDXL one token sequence read by both text encoders, so the pooled embedding is the prefixed" in help_of(
+        "attack"
+    )

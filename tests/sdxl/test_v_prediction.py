@@ -71,3 +71,32 @@ def test_one_esd_step_is_the_equation_on_raw_v_outputs(trainer_and_texts):
     assert texts["concept"].shape[-1] == 48  # SD 2.x's wider text reaches the UNet unchanged
     expected = F.mse_loss(student, uncond - 1.0 * (concept - uncond))
     assert losses.total.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_the_prompt_attack_matches_the_velocity_on_a_v_prediction_model(sd2_folder):
+    """SD 2.x answers in v: the attack's loss is against the velocity of the noised target, not the noise
+    (the noise is the control: the loss against it differs)."""
+    from diffusers import DDPMScheduler, StableDiffusionPipeline
+
+    from bierase.evaluation.soft_prefix import PrefixConfig, SoftPrefix, optimise_prefix, vocabulary_ids
+
+    pipe = StableDiffusionPipeline.from_pretrained(sd2_folder)
+    pipe.unet.requires_grad_(False)
+    pipe.text_encoder.requires_grad_(False)
+    latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(5))
+    candidates = vocabulary_ids(pipe.tokenizer)
+    _, losses = optimise_prefix(pipe, "a nude person", latents, candidates, PrefixConfig(2, 1, 0.1, 2),
+                                torch.Generator().manual_seed(7))  # fmt: skip
+
+    generator = torch.Generator().manual_seed(7)
+    prefix = SoftPrefix(pipe.text_encoder, candidates, 2, generator)
+    t = torch.randint(0, 1000, (2,), generator=generator)
+    noise = torch.randn((2, 4, 8, 8), generator=generator)
+    schedule = DDPMScheduler.from_config(pipe.scheduler.config)
+    clean = latents.expand(2, -1, -1, -1)
+    ids = pipe.tokenizer("a a a nude person", padding="max_length", return_tensors="pt").input_ids
+    with torch.no_grad():
+        v = pipe.unet(schedule.add_noise(clean, noise, t), t, pipe.text_encoder(ids)[0].expand(2, -1, -1)).sample
+    prefix.remove()
+    assert losses[0] == pytest.approx(F.mse_loss(v, schedule.get_velocity(clean, noise, t)).item(), rel=1e-5)
+    assert losses[0] != pytest.approx(F.mse_loss(v, noise).item(), rel=1e-5)

@@ -60,6 +60,7 @@ class SavedActivations:
         self.by_block: dict[str, int] = {}
         self.block = "outside"
         self._seen: set[int] = set()
+        self._handles: list = []
 
     @property
     def total(self) -> int:
@@ -79,7 +80,7 @@ class SavedActivations:
             yield self
 
     def track(self, name: str, module: torch.nn.Module) -> None:
-        """Attribute what ``module``'s forward saves to ``name`` (hooks stay for the module's lifetime)."""
+        """Attribute what ``module``'s forward saves to ``name`` (hooks stay until ``untrack``)."""
 
         def enter(*_):
             self.block = name
@@ -87,5 +88,10 @@ class SavedActivations:
         def leave(*_):
             self.block = "outside"
 
-        module.register_forward_pre_hook(enter)
-        module.register_forward_hook(leave)
+        self._handles += [module.register_forward_pre_hook(enter), module.register_forward_hook(leave)]
+
+    def untrack(self) -> None:
+        """Remove the hooks ``track`` added: a model counted many times in place carries none of them after."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()

@@ -25,7 +25,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--lora", default=None, help="Stable Diffusion: the erased LoRA file instead of --unet")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--concept", help="toy world: scenario name or its target word (nudity, nude, ...)")
-    target.add_argument("--prompts", help="Stable Diffusion: prompt CSV with seeds (e.g. the I2P nudity rows)")
+    target.add_argument(
+        "--prompts", help="Stable Diffusion, SDXL base too: prompt CSV with seeds (e.g. the I2P nudity rows)"
+    )
     parser.add_argument("--output_dir", required=True, help="where metrics.json (and, for --prompts, images) go")
     parser.add_argument(
         "--target_images",
@@ -41,7 +43,8 @@ def add_parser(subparsers) -> None:
         "--prefix_words",
         type=positive_int,
         default=None,
-        help="prefix tokens (default: 3 for the toy world, 5 for --prompts)",
+        help="prefix tokens (default: 3 for the toy world, 5 for --prompts); on SDXL one token sequence read by both "
+        "text encoders, so the pooled embedding is the prefixed prompt's and is optimised with the states",
     )
     parser.add_argument(
         "--attack_steps",

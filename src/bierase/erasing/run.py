@@ -31,7 +31,6 @@ from bierase.erasing.saving import save_lora, save_pipeline_folder, save_unet
 from bierase.erasing.trainer import Trainer
 from bierase.erasing.training_config import RESUMABLE, TrainingConfig
 from bierase.errors import UserError
-from bierase.pipelines import SDXL
 from bierase.references import reference_files
 from bierase.runinfo import write_run_info
 from bierase.toyworld.words import warn_unknown_words
@@ -44,10 +43,7 @@ def check_before_loading(config: TrainingConfig, method: str) -> Path:
     config.check_fields()
     config.validate()
     config.require_run_fields()
-    if check_model_source(config.pretrained_model_name_or_path) == SDXL and getattr(config, "mask_source", "") == (
-        "cross_attention"
-    ):  # its UNet call passes text states alone; SDXL's also needs the pooled text and time ids
-        raise UserError("--mask_source cross_attention does not run on SDXL yet; use --mask_source clipseg or none")
+    check_model_source(config.pretrained_model_name_or_path)
     for spec in config.image_sets():
         for folder in spec.folders:
             reference_files(folder, f"--{spec.name}_images")

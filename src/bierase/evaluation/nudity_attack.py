@@ -8,7 +8,11 @@ I2P-style set with seeds):
 2. the plain image: the erased model's image for the same row;
 3. the attack: 5 prefix tokens over the whole tokenizer vocabulary, optimised
    for 40 steps so that the erased model's denoising of the target matches the
-   noise (``soft_prefix``); the attack prompts go to ``attack_prompts.csv``;
+   noise (``soft_prefix``); the attack prompts go to ``attack_prompts.csv``.
+   On SDXL the prefix is one token sequence read by both text encoders, and
+   the UNet gets what the pipeline gives it for the prefixed prompt: both
+   encoders' states, the pooled embedding (optimised with them) and the
+   generation size's time ids;
 4. the attacked image: the erased model's image for the attack prompt, same
    seed and guidance;
 5. judge: NudeNet under a named counting protocol (default
@@ -33,7 +37,7 @@ from tqdm.auto import tqdm
 from bierase.errors import UserError
 from bierase.evaluation.folder import METRICS_FILE
 from bierase.generation import GenerationConfig, generate_prompt_set, image_name, load_pipeline, select_rows
-from bierase.pipelines import SDXL, pipeline_class_name
+from bierase.pipelines import pipeline_class_name
 from bierase.prompts import PromptRow, read_prompt_csv
 
 PROTOCOL = "unlearndiffatk/v1"
@@ -75,9 +79,7 @@ def check_config(config: NudityAttackConfig) -> list[PromptRow]:
     if config.protocol not in nudenet.PROTOCOLS:
         raise UserError(f"--protocol {config.protocol} is not a NudeNet protocol; choose one of "
                         f"{', '.join(nudenet.PROTOCOLS)}")  # fmt: skip
-    if pipeline_class_name(config.erased.pretrained_model_name_or_path) == SDXL:
-        # the soft prefix is optimised through one text encoder and a UNet called with text states alone
-        raise UserError("the prompt attack does not run on SDXL yet; attack an SD 1.x/2.x model")
+    pipeline_class_name(config.erased.pretrained_model_name_or_path)  # a refiner or another class, in one line
     if nudenet.installed_version() is None:
         raise UserError("the attack is judged by NudeNet, which is not installed: pip install 'bierase[eval]'")
     if (config.output_dir / METRICS_FILE).exists():
@@ -137,8 +139,14 @@ def _optimise_attacks(config: NudityAttackConfig, rows: list[PromptRow], targets
         device = "cuda" if torch.cuda.is_available() else "cpu"
         pipe = load_pipeline(config.erased, device)
         pipe.unet.requires_grad_(False)
-        pipe.text_encoder.requires_grad_(False)
-        candidates = vocabulary_ids(pipe.tokenizer)
+        tokenizers = [t for t in (pipe.tokenizer, getattr(pipe, "tokenizer_2", None)) if t is not None]
+        for encoder in (pipe.text_encoder, getattr(pipe, "text_encoder_2", None)):
+            if encoder is not None:
+                encoder.requires_grad_(False)
+        if any(t.get_vocab() != tokenizers[0].get_vocab() for t in tokenizers):
+            # SDXL's prefix is one token sequence read by both encoders (see soft_prefix)
+            raise UserError("the two tokenizers have different vocabularies; the attack's prefix needs one (as SDXL's)")
+        candidates = vocabulary_ids(*tokenizers)
         prefix = PrefixConfig(config.prefix_tokens, config.attack_steps, config.learning_rate)
         size = pipe.unet.config.sample_size * pipe.vae_scale_factor
         new_file = not path.is_file()

@@ -5,6 +5,11 @@ once with the concept as the prompt. Where the concept's tokens draw the
 cross-attention is where the UNet "sees" the concept. The maps of every
 cross-attention layer are upsampled to the image, averaged, normalised to
 [0, 1] per image and cleaned like segmenter probabilities.
+
+On SDXL the prompt's text states are both encoders' (concatenated per
+position, so the concept's columns are the same in both), and the UNet also
+gets the concept's pooled embedding and the time ids of the UNet's
+``sample_size``, the resolution the images are encoded at.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bierase.erasing.conditions import encode_prompts_pooled, time_ids, unet_inputs
 from bierase.errors import UserError
 from bierase.masks.cleanup import CleanupConfig, clean_masks
 
@@ -128,8 +134,11 @@ class CrossAttentionMasker:
         ).to(device, latents.dtype)
         t = torch.full((len(images),), self.timestep, dtype=torch.long, device=device)
         noisy = forward_process(pipe.scheduler).add_noise(latents, noise, t)
-        embeds, _ = pipe.encode_prompt(self.concept, device, 1, False)
-        pipe.unet(noisy, t, encoder_hidden_states=embeds.expand(len(images), -1, -1).to(pipe.unet.dtype))
+        embeds, pooled = encode_prompts_pooled(pipe, [self.concept])
+        n, dtype, ids = len(images), pipe.unet.dtype, time_ids(pipe)
+        if pooled is not None:  # SDXL: the concept's pooled embedding and the time ids of the encoding size
+            pooled, ids = pooled.expand(n, -1).to(dtype), ids.to(device)
+        pipe.unet(noisy, t, **unet_inputs(embeds.expand(n, -1, -1).to(dtype), None, pooled, ids))
         return latents.shape[-2], latents.shape[-1]
 
 

@@ -40,7 +40,8 @@ class UCEConfig(RunConfig):
     preserve_scale: float = option("weight (lambda) of the preserve term of the UCE objective", default=1.0, low=0)
     tokens: str = option(
         "text-encoder vectors edited per prompt ('all': words, EOS and the padding after it; 'words_eos': words and "
-        "EOS)",
+        "EOS); on SDXL a vector is both encoders' states of the position, concatenated (the encoded '' is the "
+        "default guide there too, not SDXL's zeros for an absent negative prompt)",
         default="all", choices=TOKEN_SPANS,
     )  # fmt: skip
 

@@ -24,6 +24,14 @@ dropped. The target of c_i in a projection W is v_i* = W c_i*, with W the
 unedited weights. Preserved prompts contribute the same positions, each kept
 at W c_j.
 
+On SDXL the text states are both encoders' (penultimate) hidden states,
+concatenated per position (2048-d on SDXL base: what ``encode_prompt``
+returns and every ``attn2`` reads). Both tokenizers share CLIP's vocabulary,
+so a prompt has the same positions in both and the pairing above holds for
+the concatenated states as it is; a pair of tokenizers that count a prompt's
+tokens differently is refused. The pooled embedding does not enter
+cross-attention, so UCE leaves it alone.
+
 Every ``attn2`` (cross-attention) ``to_k`` and ``to_v`` of the UNet gets the
 closed-form edit of :func:`bierase.methods.uce.edit.closed_form_edit`, in
 float64, written back in the UNet's dtype; nothing else changes.
@@ -43,7 +51,6 @@ from bierase.erasing.saving import non_finite, save_pipeline_folder, save_unet
 from bierase.errors import UserError
 from bierase.methods.uce.config import UCEConfig
 from bierase.methods.uce.edit import closed_form_edit
-from bierase.pipelines import SDXL
 from bierase.runinfo import write_run_info
 
 PROJECTIONS = ("to_k", "to_v")
@@ -61,12 +68,7 @@ def check_before_loading(config: UCEConfig) -> Path:
     config.check_fields()
     config.validate()
     config.require_run_fields()
-    if check_model_source(config.pretrained_model_name_or_path) == SDXL:
-        # the closed form edits keys/values from one text encoder's token states, counted by its tokenizer
-        raise UserError(
-            f"--method uce does not run on SDXL yet ({config.pretrained_model_name_or_path} is an SDXL folder): "
-            "its edit is defined on one text encoder; use --method esd or bi-erasing, or an SD 1.x/2.x model"
-        )
+    check_model_source(config.pretrained_model_name_or_path)
     return prepare_run_dir(config.output_dir, resume=False, overwrite=config.overwrite)
 
 
@@ -117,10 +119,24 @@ def word_count(tokenizer, prompt: str, length: int) -> int:
     return len(ids) - 2
 
 
+def pipeline_word_count(pipe, prompt: str, length: int) -> int:
+    """``word_count`` for the pipeline; on SDXL both tokenizers must agree, or the concatenated states of one
+    position would hold two different tokens."""
+    n = word_count(pipe.tokenizer, prompt, length)
+    second = getattr(pipe, "tokenizer_2", None)
+    if second is not None and word_count(second, prompt, length) != n:
+        raise UserError(f"the two tokenizers split {prompt!r} differently; UCE pairs positions of both encoders' "
+                        "states, so it needs tokenizers that share a vocabulary (as SDXL's do)")  # fmt: skip
+    return n
+
+
 @torch.no_grad()
 def prompt_states(pipe, prompt: str) -> torch.Tensor:
-    """(L, d) text-encoder outputs of ``prompt``, float64: what the UNet's cross-attention reads."""
-    return pipe.encode_prompt(prompt, pipe.device, 1, False)[0][0].to(torch.float64)
+    """(L, d) text states of ``prompt``, float64: what the UNet's cross-attention reads (on SDXL, both encoders'
+    states concatenated). Keywords, because SDXL's ``encode_prompt`` takes ``prompt_2`` second. The prompt is
+    always encoded, "" too: SDXL's zeros stand for an absent negative prompt, not for the prompt ""."""
+    states = pipe.encode_prompt(prompt, device=pipe.device, num_images_per_prompt=1, do_classifier_free_guidance=False)
+    return states[0][0].to(torch.float64)
 
 
 def edit_vectors(pipe, config: UCEConfig) -> EditVectors:
@@ -129,14 +145,14 @@ def edit_vectors(pipe, config: UCEConfig) -> EditVectors:
         states, guide_states = prompt_states(pipe, concept), prompt_states(pipe, guide_prompt)
         length = states.shape[0]
         pairs = token_pairs(
-            word_count(pipe.tokenizer, concept, length), word_count(pipe.tokenizer, guide_prompt, length),
+            pipeline_word_count(pipe, concept, length), pipeline_word_count(pipe, guide_prompt, length),
             length, config.tokens,
         )  # fmt: skip
         erase.append(states[[p for p, _ in pairs]])
         guide.append(guide_states[[q for _, q in pairs]])
     for prompt in config.preserve_concepts:
         states = prompt_states(pipe, prompt)
-        n = word_count(pipe.tokenizer, prompt, states.shape[0])
+        n = pipeline_word_count(pipe, prompt, states.shape[0])
         preserve.append(states[[p for p, _ in token_pairs(n, n, states.shape[0], config.tokens)]])
     width = erase[0].shape[1]
     return EditVectors(
