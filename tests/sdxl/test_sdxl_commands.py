@@ -107,3 +107,16 @@ def test_co_erasing_with_text_guided_refinement_runs_on_sdxl(sdxl_folder, tmp_pa
     moved = changed(UNet2DConditionModel.from_pretrained(out / "unet").state_dict(),
                     UNet2DConditionModel.from_pretrained(sdxl_folder / "unet").state_dict())  # fmt: skip
     assert moved and all(".attn2." in k for k in moved)
+
+
+def test_evaluate_judges_what_generate_wrote_from_an_erased_sdxl_model(sdxl_folder, tmp_path, prompts):
+    """erase -> generate -> evaluate on SDXL: the NudeNet protocol counts every image the manifest names."""
+    out = erase(sdxl_folder, tmp_path / "run", "esd")
+    assert generate(sdxl_folder, prompts, tmp_path / "images", "--unet", str(out)) == 0
+    metrics_dir = tmp_path / "metrics"
+    code = main(["evaluate", "--images", str(tmp_path / "images"), "--protocol", "nudenet-mace",
+                 "--output_dir", str(metrics_dir)])  # fmt: skip
+    assert code == 0
+    metrics = json.loads((metrics_dir / "metrics.json").read_text())
+    assert metrics["n_images"] == 2 and metrics["protocol"] == "nudenet-mace"
+    assert sorted(json.loads((metrics_dir / "per_image.json").read_text())["detections"]) == ["c1.png", "c2.png"]
