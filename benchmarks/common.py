@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from contextlib import contextmanager
@@ -46,3 +47,24 @@ def bierase_in(src: Path) -> list[str]:
         "sys.argv = ['bierase', *sys.argv[1:]]; runpy.run_module('bierase.cli.main', run_name='__main__')"
     )
     return [sys.executable, "-c", code]
+
+
+def alternating_timings(run, variants: dict[str, dict], steps: int, repeats: int = 3) -> dict:
+    """Seconds per iteration of each variant: ``repeats`` runs of ``steps`` each, alternating between the
+    variants so that a drift of the machine's speed falls on all of them; medians, and the speed-ups over
+    ``default`` and ``reference_style`` where they are among the variants. ``run(name, folder, steps)``
+    erases with variant ``name`` into ``folder`` and returns the run's output folder."""
+    runs: dict[str, list[float]] = {name: [] for name in variants}
+    for repeat in range(repeats):
+        for name in variants:
+            out = run(name, f"{name}-timing-{repeat}", steps)
+            runs[name].append(json.loads((out / "bierase.json").read_text())["seconds"] / steps)
+    figures: dict = {"timed_steps": steps, "repeats": repeats}
+    for name in variants:
+        figures[name] = {"options": variants[name], "s_per_iteration_runs": runs[name],
+                         "s_per_iteration": statistics.median(runs[name])}  # fmt: skip
+    for baseline in ("reference_style", "default"):
+        if baseline in variants:
+            seconds = figures[baseline]["s_per_iteration"]
+            figures[f"speedup_vs_{baseline}"] = {name: seconds / figures[name]["s_per_iteration"] for name in variants}
+    return figures

@@ -14,12 +14,10 @@ development prompt sets only (toyworld DEV_SEED, the protocol of bierase.evaluat
 
 from __future__ import annotations
 
-import json
-import statistics
 import tempfile
 from pathlib import Path
 
-from common import parser, write
+from common import alternating_timings, parser, write
 from diffusers import UNet2DConditionModel
 
 from bierase import erase
@@ -59,22 +57,9 @@ def main() -> None:
                 BiErasingConfig(pretrained_model_name_or_path=model, output_dir=str(Path(tmp) / name), **options)
             )
 
-        timings: dict[str, list[float]] = {name: [] for name in variants}
-        for repeat in range(REPEATS):
-            for name, overrides in variants.items():
-                out = run(f"{name}-timing-{repeat}", overrides, timed_steps)
-                timings[name].append(json.loads((out / "bierase.json").read_text())["seconds"] / timed_steps)
-        for name in variants:
-            figures[name] = {"options": variants[name], "s_per_iteration_runs": timings[name],
-                             "s_per_iteration": statistics.median(timings[name])}  # fmt: skip
-        if "reference_style" in variants:
-            reference = figures["reference_style"]["s_per_iteration"]
-            figures["speedup_vs_reference_style"] = {
-                name: reference / figures[name]["s_per_iteration"] for name in variants
-            }
-        figures["speedup_vs_default"] = {
-            name: figures["default"]["s_per_iteration"] / figures[name]["s_per_iteration"] for name in variants
-        }
+        figures.update(
+            alternating_timings(lambda name, folder, n: run(folder, variants[name], n), variants, timed_steps, REPEATS)
+        )
 
         pipe, judge = load_pipeline(model), load_judge(model)
         original = evaluate(pipe, judge, scenario, samples, SAMPLING, seed=DEV_SEED)

@@ -20,11 +20,10 @@ Two parts, run together or apart (``--part``), each into its own results file:
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
 from pathlib import Path
 
-from common import parser, write
+from common import alternating_timings, parser, write
 from diffusers import UNet2DConditionModel
 
 from bierase import erase
@@ -69,22 +68,8 @@ def main() -> None:
 
 
 def timing(run, variants: dict, timed_steps: int) -> dict:
-    runs: dict[str, list[float]] = {name: [] for name in variants}
-    for repeat in range(REPEATS):  # alternating, so a drift of the machine's speed falls on every variant
-        for name in variants:
-            out = run(name, f"{name}-timing-{repeat}", timed_steps)
-            runs[name].append(json.loads((out / "bierase.json").read_text())["seconds"] / timed_steps)
-    figures: dict = {"settings": "bierase demo (Bi-Erasing, toy-world settings, batch 4)", "precision": "fp32",
-                     "timed_steps": timed_steps, "repeats": REPEATS}  # fmt: skip
-    for name in variants:
-        figures[name] = {"options": variants[name], "s_per_iteration_runs": runs[name],
-                         "s_per_iteration": statistics.median(runs[name])}  # fmt: skip
-    if "reference_style" in variants:
-        reference = figures["reference_style"]["s_per_iteration"]
-        figures["speedup_vs_reference_style"] = {
-            name: reference / figures[name]["s_per_iteration"] for name in variants
-        }
-    return figures
+    return {"settings": "bierase demo (Bi-Erasing, toy-world settings, batch 4)", "precision": "fp32",
+            **alternating_timings(run, variants, timed_steps, REPEATS)}  # fmt: skip
 
 
 def erasure(run, variants: dict, steps: int, samples: int) -> dict:
