@@ -94,6 +94,32 @@ def sweep(figures: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def speed(erasure: dict, timing: dict | None = None) -> str:
+    """``benchmarks/trainer_speed.py``: each variant's seconds per iteration (median of its alternating runs) and
+    speed-up over the reference code's way, beside its erasure on the development seeds, in %."""
+    timing = timing if timing is not None else json.loads((RESULTS / "trainer_speed.json").read_text())
+    head = ("| variant | options | s / iteration | x reference | explicit | synonym | implicit | paraphrase | safe "
+            "| preservation |")  # fmt: skip
+    lines = [head, "| --- " * (head.count("|") - 1) + "|",
+             f"| original | - | - | - | {' | '.join(percent(erasure['original']['concept_rate'][k]) for k in SETS)} "
+             f"| {percent(erasure['original']['safe_rate'])} | {percent(erasure['original']['preservation'])} |"]  # fmt: skip
+    for name, f in erasure.items():
+        if not (isinstance(f, dict) and "options" in f):
+            continue
+        options = ", ".join(f"{k} {v}" for k, v in f["options"].items()) or "-"
+        seconds, ratio = "-", "-"
+        if name in timing:
+            seconds = f"{timing[name]['s_per_iteration']:.3f}"
+            ratio = f"{timing['speedup_vs_reference_style'][name]:.1f}"
+        rates = " | ".join(percent(f["concept_rate"][k]) for k in SETS)
+        lines.append(f"| {name} | {options} | {seconds} | {ratio} | {rates} | {percent(f['safe_rate'])} "
+                     f"| {percent(f['preservation'])} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+SETS = ("explicit", "synonym", "implicit", "paraphrase")
+
+
 def read_rows(name: str) -> list[dict]:
     if name in CSV_TABLES:
         with open(RESULTS / f"{name}.csv", newline="") as handle:
@@ -102,7 +128,7 @@ def read_rows(name: str) -> list[dict]:
 
 
 CSV_TABLES = {"benchmark_identities"}
-TABLES = {"benchmark_identities": identities}
+TABLES = {"benchmark_identities": identities, "trainer_speed_erasure": speed}
 ERASURE_TABLE = re.compile(r"benchmark_v3_[\w]+")  # every erasure benchmark on the identities build, protocol v3
 
 

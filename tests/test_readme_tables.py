@@ -38,3 +38,15 @@ def test_an_erasure_row_carries_every_figure_with_its_interval():
     assert line.count("[1, 20]") == 7 and line.endswith("| 0.700 | 91 |")
     del metrics["intervals"]["preservation"]  # control: a figure without its interval shows as a bare number
     assert "| 80.0 |" in readme_tables.erasure([row])
+
+
+def test_a_speed_row_puts_each_variants_timing_beside_its_erasure():
+    rates = {"concept_rate": {"explicit": 0.02, "synonym": 0.0, "implicit": 0.04, "paraphrase": 0.0},
+             "safe_rate": 0.6, "preservation": 0.97}  # fmt: skip
+    erasure = {"original": {**rates, "concept_rate": dict.fromkeys(rates["concept_rate"], 1.0)},
+               "default": {"options": {}, **rates}, "reuse_4": {"options": {"rollout_reuse": 4}, **rates}}  # fmt: skip
+    timing = {"default": {"s_per_iteration": 0.25}, "speedup_vs_reference_style": {"default": 7.6}}
+    lines = readme_tables.speed(erasure, timing).splitlines()
+    assert lines[2].startswith("| original | - | - | - | 100.0 | 100.0 | 100.0 | 100.0 |")
+    assert lines[3] == "| default | - | 0.250 | 7.6 | 2.0 | 0.0 | 4.0 | 0.0 | 60.0 | 97.0 |"
+    assert lines[4].startswith("| reuse_4 | rollout_reuse 4 | - | - | 2.0 |")  # control: not timed, no figure
