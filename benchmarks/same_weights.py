@@ -9,11 +9,19 @@ tensor. Used to show that a rebuild of the house changed no result, e.g. against
 
 The configurations: Bi-Erasing with the demo's toy-world settings (references, CLIPSeg masks, the
 preservation term) and in the paper's form (``method_defaults(..., toy_world=False)``).
+
+``--repeats N`` also times the toy-world settings: N runs per tree, alternating (the first being the
+compared run), each run's seconds per iteration from its ``bierase.json``; the median of each tree and
+their ratio. Each run is a fresh process, so the ratio is of processes, not of one process.
+
+    python benchmarks/same_weights.py --before ../before/src --steps 60 --repeats 3 --name same_weights_one_call
 """
 
 from __future__ import annotations
 
+import json
 import os
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -63,6 +71,8 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--work_dir", type=Path, default=None, help="keep the runs here, and reuse finished ones")
     p.add_argument("--only_before", action="store_true", help="run the other tree's side only (to reuse later)")
+    p.add_argument("--repeats", type=int, default=0, help="also time the toy-world settings: runs per tree")
+    p.add_argument("--name", default="same_weights", help="the results file's name")
     args = p.parse_args()
     steps = 3 if args.quick else args.steps
     figures: dict = {"steps": steps, "before": str(args.before.resolve()), "after": str(HERE)}
@@ -79,10 +89,27 @@ def main() -> None:
             trained = load_file(after)
             moved = max(float((trained[k] - base[k]).abs().max()) for k in base)
             figures[name] = {"max_abs_difference": max_difference(before, after), "max_abs_change_from_base": moved}
+        if args.repeats and not args.only_before:
+            figures["timing"] = timing(args.before.resolve(), configurations(steps)["toy-world settings"], work, steps,
+                                       args.repeats)  # fmt: skip
     if args.only_before:
         return
-    figures["max_abs_difference"] = max(v["max_abs_difference"] for v in figures.values() if isinstance(v, dict))
-    write("same_weights", figures)
+    figures["max_abs_difference"] = max(
+        v["max_abs_difference"] for v in figures.values() if isinstance(v, dict) and "max_abs_difference" in v
+    )
+    write(args.name, figures)
+
+
+def timing(before: Path, options: dict, work: Path, steps: int, repeats: int) -> dict:
+    """Seconds per iteration of each tree, ``repeats`` runs each, alternating; the first are the compared runs."""
+    runs: dict[str, list[float]] = {"before": [], "after": []}
+    for repeat in range(repeats):
+        for side, src in (("before", before), ("after", HERE)):
+            out = work / ("toy-world_settings_" + side if repeat == 0 else f"timing_{side}_{repeat}")
+            run(src, options, out)
+            runs[side].append(json.loads((out / "bierase.json").read_text())["seconds"] / steps)
+    medians = {side: statistics.median(seconds) for side, seconds in runs.items()}
+    return {"s_per_iteration_runs": runs, "s_per_iteration": medians, "speedup": medians["before"] / medians["after"]}
 
 
 if __name__ == "__main__":
