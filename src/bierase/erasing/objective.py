@@ -2,15 +2,15 @@
 
 A term names the conditions its frozen teacher ``eps*`` and its student ``eps_theta`` are evaluated on,
 all at the same ``z_t`` and ``t``, and turns their predictions into a loss. The trainer knows nothing
-else of a method: it encodes the texts and draws the reference images the conditions name, runs each
-term's teacher conditions as one batched call and its student conditions as another, sums the terms'
-losses and steps. Each method's package builds its terms from its config (``objective(config)``).
+else of a method: it encodes the texts and draws the reference images the conditions name, runs every
+term's teacher conditions as one batched call and every term's student conditions as another, gives each
+term its own rows back, sums the terms' losses and steps. Each method's package builds its terms from its config (``objective(config)``).
 
 A condition is ``[text ; image]``: a text the trainer encodes (``empty`` is ``""``, ``concept`` the
 concept to erase, ``positive`` the safe alternative, ``preserve`` one of the preservation prompts,
 drawn per sample) and, optionally, a reference set whose drawn images enter through IP-Adapter's image
-branch. A term's conditions are all image-conditioned or all text only: text-only calls switch the
-image branch off, as a plain pipeline runs.
+branch. A text-only condition is answered with the image branch off, as a plain pipeline runs (per
+sample, through IP-Adapter's masks, when it shares a call with image-conditioned ones).
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class Term:
 def check_terms(terms: list[Term]) -> None:
     for term in terms:
         for conditions in (term.teacher, term.student):
-            if not conditions or len({c.image is None for c in conditions}) > 1:
-                raise ValueError(f"{type(term).__name__}: each call needs conditions, all text-only or all with images")
+            if not conditions:
+                raise ValueError(f"{type(term).__name__}: the teacher and the student each need conditions")
 
 
 def image_sets_of(terms: list[Term]) -> list[str]:
