@@ -11,6 +11,7 @@ preservation and what the explicit prompts show instead of the concept.
     python benchmarks/bi_erasing_defaults.py --sweep identities-build-steer   # the second round, 15 min
     python benchmarks/bi_erasing_defaults.py --sweep identities-build-steer-2   # the third round, 10 min
     python benchmarks/bi_erasing_defaults.py --sweep every-scenario --scenario star   # the chosen settings elsewhere
+    python benchmarks/bi_erasing_defaults.py --sweep style   # the style scenario's own round
 
 The first sweep chose the settings on build 5316759 (``bi_erasing_defaults.json``); on the identities
 build those settings stopped erasing (``demo_identities_build.json``), so the second sweep
@@ -115,11 +116,20 @@ IDENTITIES_BUILD_STEER_2 = {
 # the settings chosen on the nudity scenario, and the paper's form, on another scenario's development seeds:
 # whether one configuration holds on every scenario (issue "Results that stand")
 EVERY_SCENARIO = {"paper (bare words, [c_pos; I+])": {}, "chosen": {"toy_world": True}}
-SWEEPS = {"build-5316759": (CONFIGURATIONS, "bi_erasing_defaults"),
-          "identities-build": (IDENTITIES_BUILD, "bi_erasing_defaults_identities_build"),
-          "identities-build-steer": (IDENTITIES_BUILD_STEER, "bi_erasing_defaults_identities_build_steer"),
-          "identities-build-steer-2": (IDENTITIES_BUILD_STEER_2, "bi_erasing_defaults_identities_build_steer_2"),
-          "every-scenario": (EVERY_SCENARIO, "bi_erasing_defaults_identities_build_{scenario}")}  # fmt: skip
+# the style scenario, from the chosen settings: on its development seeds they left the concept on 43.8 % of
+# the explicit prompts (every-scenario sweep), so Bi-Erasing's own weights are moved toward erasing: less
+# preservation, or more of the negative branch (the shared budget, rate and eta_neg, stays every method's)
+STYLE = {
+    "chosen, keep x1": {"toy_world": True, "lambda_preserve": 1.0},
+    "chosen, lambda_neg 0.9, lambda_pos 0.1": {"toy_world": True, "lambda_neg": 0.9, "lambda_pos": 0.1},
+}
+# name: (configurations, results file, scenario; None: the one --scenario names)
+SWEEPS = {"build-5316759": (CONFIGURATIONS, "bi_erasing_defaults", "nudity"),
+          "identities-build": (IDENTITIES_BUILD, "bi_erasing_defaults_identities_build", "nudity"),
+          "identities-build-steer": (IDENTITIES_BUILD_STEER, "bi_erasing_defaults_identities_build_steer", "nudity"),
+          "identities-build-steer-2": (IDENTITIES_BUILD_STEER_2, "bi_erasing_defaults_identities_build_steer_2", "nudity"),
+          "every-scenario": (EVERY_SCENARIO, "bi_erasing_defaults_identities_build_{scenario}", None),
+          "style": (STYLE, "bi_erasing_defaults_identities_build_style", "checkered")}  # fmt: skip
 
 
 def options_for(configuration: dict, scenario, steps: int) -> dict:
@@ -143,19 +153,19 @@ def per_attribute(evaluation) -> dict[str, float]:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--sweep", choices=list(SWEEPS), default="build-5316759")
-    p.add_argument("--scenario", choices=list(SCENARIOS), default="nudity", help="only with --sweep every-scenario")
+    p.add_argument("--scenario", choices=list(SCENARIOS), default=None, help="only with --sweep every-scenario")
     args = p.parse_args()
-    if args.scenario != "nudity" and args.sweep != "every-scenario":
-        p.error(
-            f"--scenario {args.scenario}: the {args.sweep} sweep is on the nudity scenario; use --sweep every-scenario"
-        )
-    configurations, result_name = SWEEPS[args.sweep]
-    result_name = result_name.format(scenario=args.scenario)
+    configurations, result_name, scenario_name = SWEEPS[args.sweep]
+    if args.scenario and scenario_name and args.scenario != scenario_name:
+        p.error(f"--scenario {args.scenario}: the {args.sweep} sweep is on the {scenario_name} scenario; "
+                "use --sweep every-scenario")  # fmt: skip
+    scenario_name = scenario_name or args.scenario or "nudity"
+    result_name = result_name.format(scenario=scenario_name)
     names = list(configurations)
     if args.quick:
         names = names[:1] + [CHOSEN] if args.sweep == "build-5316759" else names[:1]
     steps, samples = (20, 16) if args.quick else (300, 48)
-    scenario, model = SCENARIOS[args.scenario], str(model_path())
+    scenario, model = SCENARIOS[scenario_name], str(model_path())
     sampling = SAMPLING
     pipe, judge = load_pipeline(model), load_judge(model)
     base = pipe.unet
