@@ -118,9 +118,33 @@ def speed(erasure: dict, timing: dict | None = None) -> str:
 
 
 SETS = ("explicit", "synonym", "implicit", "paraphrase")
+BASELINES = ("esd", "co-erasing", "uce")
+
+
+def standing(rows: list[dict]) -> str:
+    """Per scenario of every erasure benchmark: Bi-Erasing's default row against the baselines' rows (each
+    configuration) on explicit concept rate against preservation (``pareto.standing``)."""
+    from bierase.report import pareto
+
+    head = ("| scenario | Bi-Erasing: explicit, preservation | baselines that dominate it | of them, clearly "
+            "| baselines it dominates | of them, clearly |")  # fmt: skip
+    lines = [head, "| --- " * (head.count("|") - 1) + "|"]
+    for scenario, group in pareto.points(rows).items():
+        bi = next(p for p in group if p.label == "bi-erasing")
+        found = pareto.standing(bi, [p for p in group if p.label.split()[0] in BASELINES])
+        names = {key: ", ".join(labels) or "none" for key, labels in found.items()}
+        lines.append(f"| {scenario} | {100 * bi.shown:.1f}, {100 * bi.kept:.1f} | {names['behind']} "
+                     f"| {names['clearly_behind']} | {names['ahead']} | {names['clearly_ahead']} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def erasure_files() -> list[Path]:
+    return sorted(p for p in RESULTS.glob("benchmark_v3_*.json") if ERASURE_TABLE.fullmatch(p.stem))
 
 
 def read_rows(name: str) -> list[dict]:
+    if name == STANDING:  # every erasure benchmark's rows
+        return [row for path in erasure_files() for row in json.loads(path.read_text())]
     if name in CSV_TABLES:
         with open(RESULTS / f"{name}.csv", newline="") as handle:
             return list(csv.DictReader(handle))
@@ -128,8 +152,10 @@ def read_rows(name: str) -> list[dict]:
 
 
 CSV_TABLES = {"benchmark_identities"}
-TABLES = {"benchmark_identities": identities, "trainer_speed_erasure": speed}
-ERASURE_TABLE = re.compile(r"benchmark_v3_[\w]+")  # every erasure benchmark on the identities build, protocol v3
+STANDING = "pareto_standing_v3"  # drawn from every erasure table's file
+TABLES = {"benchmark_identities": identities, "trainer_speed_erasure": speed, STANDING: standing}
+# every erasure benchmark on the identities build, protocol v3 (not its settings file)
+ERASURE_TABLE = re.compile(r"benchmark_v3_(?!\w*_settings$)\w+")
 
 
 def drawer(name: str):

@@ -50,3 +50,23 @@ def test_a_speed_row_puts_each_variants_timing_beside_its_erasure():
     assert lines[2].startswith("| original | - | - | - | 100.0 | 100.0 | 100.0 | 100.0 |")
     assert lines[3] == "| default | - | 0.250 | 7.6 | 2.0 | 0.0 | 4.0 | 0.0 | 60.0 | 97.0 |"
     assert lines[4].startswith("| reuse_4 | rollout_reuse 4 | - | - | 2.0 |")  # control: not timed, no figure
+
+
+def test_the_standing_table_names_the_baselines_on_each_side_of_bi_erasing():
+    def row(method, config, shown, kept, scenario="star", width=0.02):
+        ci = {"concept_rate.explicit": {"ci95": [shown - width, shown + width]},
+              "preservation": {"ci95": [kept - width, kept + width]}}  # fmt: skip
+        return {"method": method, "config": config, "scenario": scenario, "concept_rate_explicit": shown,
+                "preservation": kept, "metrics": {"intervals": ci}}  # fmt: skip
+
+    rows = [row("original", "-", 1.0, 0.99), row("bi-erasing", "default", 0.1, 0.95),
+            row("bi-erasing", "paper", 0.0, 0.99), row("esd", "default", 0.3, 0.9),
+            row("esd", "captions-keep", 0.11, 0.94), row("uce", "default", 0.05, 0.97)]  # fmt: skip
+    line = readme_tables.standing(rows).splitlines()[2]
+    # Bi-Erasing's own ablations and the original are not baselines; a lead within the intervals is not clear
+    assert line == "| star | 10.0, 95.0 | uce | uce | esd, esd captions-keep | esd |"
+    rows[-1] = row("uce", "default", 0.05, 0.97, width=0.2)  # control: wide intervals make uce's lead unclear
+    assert (
+        readme_tables.standing(rows).splitlines()[2]
+        == "| star | 10.0, 95.0 | uce | none | esd, esd captions-keep | esd |"
+    )

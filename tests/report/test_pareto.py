@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from bierase.report import pareto
-from bierase.report.pareto import Point, dominates, front
+from bierase.report.pareto import Point, clearly_dominates, dominates, front, standing
 
 
 def row(method: str, scenario: str, shown: float, kept: float, config: str = "default") -> dict:
@@ -19,6 +19,23 @@ def test_a_point_dominates_only_when_no_worse_in_both_and_better_in_one():
     assert dominates(a, b) and not dominates(b, a)
     assert not dominates(a, a)  # control: equal is not better
     assert not dominates(Point("c", 0.0, 0.5), a) and not dominates(a, Point("c", 0.0, 0.5))  # a trade-off
+
+
+def test_a_clear_lead_needs_intervals_apart_on_one_axis():
+    a = Point("a", 0.05, 0.95, (0.0, 0.1), (0.93, 0.97))
+    apart = Point("apart", 0.3, 0.94, (0.2, 0.4), (0.92, 0.96))  # erases less, beyond both intervals
+    close = Point("close", 0.08, 0.94, (0.02, 0.15), (0.92, 0.96))  # worse on both, within the intervals
+    assert clearly_dominates(a, apart)
+    assert dominates(a, close) and not clearly_dominates(a, close)  # control: a lead the samples do not show
+    assert not clearly_dominates(Point("no intervals", 0.0, 1.0), apart)  # nothing to tell a lead by
+
+
+def test_standing_names_the_baselines_ahead_and_behind():
+    bi = Point("bi-erasing", 0.05, 0.95, (0.0, 0.1), (0.93, 0.97))
+    others = [Point("esd", 0.3, 0.9, (0.2, 0.4), (0.88, 0.92)), Point("uce", 0.0, 0.97, (0.0, 0.05), (0.95, 0.99)),
+              Point("co-erasing", 0.0, 0.8, (0.0, 0.05), (0.75, 0.85))]  # fmt: skip
+    assert standing(bi, others) == {"behind": ["uce"], "clearly_behind": [], "ahead": ["esd"],
+                                    "clearly_ahead": ["esd"]}  # fmt: skip
 
 
 def test_the_front_keeps_the_undominated_points_only():

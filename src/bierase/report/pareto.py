@@ -50,6 +50,27 @@ def dominates(a: Point, b: Point) -> bool:
     return a.shown <= b.shown and a.kept >= b.kept and (a.shown < b.shown or a.kept > b.kept)
 
 
+def clearly_dominates(a: Point, b: Point) -> bool:
+    """``a`` dominates ``b`` and, on one axis at least, their 95 % intervals do not overlap: a lead the samples
+    show, not one a few images could reverse."""
+    if not dominates(a, b):
+        return False
+    shown_apart = a.shown_ci is not None and b.shown_ci is not None and a.shown_ci[1] < b.shown_ci[0]
+    kept_apart = a.kept_ci is not None and b.kept_ci is not None and a.kept_ci[0] > b.kept_ci[1]
+    return shown_apart or kept_apart
+
+
+def standing(point: Point, others: list[Point]) -> dict[str, list[str]]:
+    """Where ``point`` stands among ``others`` (the baselines): which dominate it and which it dominates, on the
+    point estimates and clearly (``clearly_dominates``). Pareto-ahead of them: ``behind`` is empty."""
+    return {
+        "behind": [q.label for q in others if dominates(q, point)],
+        "clearly_behind": [q.label for q in others if clearly_dominates(q, point)],
+        "ahead": [q.label for q in others if dominates(point, q)],
+        "clearly_ahead": [q.label for q in others if clearly_dominates(point, q)],
+    }
+
+
 def front(scenario_points: list[Point]) -> list[str]:
     """Labels of the points no other point dominates (the Pareto front), in their order."""
     return [p.label for p in scenario_points if not any(dominates(q, p) for q in scenario_points if q is not p)]
