@@ -142,9 +142,19 @@ def erasure_files() -> list[Path]:
     return sorted(p for p in RESULTS.glob("benchmark_v3_*.json") if ERASURE_TABLE.fullmatch(p.stem))
 
 
+def every_erasure_row() -> list[dict]:
+    """The rows of every erasure benchmark file; a (scenario, method, configuration) measured in two files (the
+    original model, evaluated again by a benchmark of more runs) counts once, as the first file has it."""
+    rows: dict[tuple, dict] = {}
+    for path in erasure_files():
+        for row in json.loads(path.read_text()):
+            rows.setdefault((row["scenario"], row["method"], row["config"]), row)
+    return list(rows.values())
+
+
 def read_rows(name: str) -> list[dict]:
-    if name == STANDING:  # every erasure benchmark's rows
-        return [row for path in erasure_files() for row in json.loads(path.read_text())]
+    if name == STANDING:
+        return every_erasure_row()
     if name in CSV_TABLES:
         with open(RESULTS / f"{name}.csv", newline="") as handle:
             return list(csv.DictReader(handle))
@@ -169,16 +179,14 @@ def drawer(name: str):
 
 
 def figures(readme: str) -> list[Path]:
-    """One Pareto PNG per scenario of every erasure table in ``readme``."""
+    """One Pareto PNG per scenario of the erasure tables in ``readme``, every file's rows of it in one picture."""
     from bierase.report import pareto
 
-    written = []
-    for match in MARKED.finditer(readme):
-        if ERASURE_TABLE.fullmatch(match["name"]):
-            FIGURES.mkdir(parents=True, exist_ok=True)
-            for scenario, group in pareto.points(read_rows(match["name"])).items():
-                written.append(pareto.png(FIGURES / f"pareto_{scenario}.png", scenario, group))
-    return written
+    if not any(ERASURE_TABLE.fullmatch(match["name"]) for match in MARKED.finditer(readme)):
+        return []
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    return [pareto.png(FIGURES / f"pareto_{scenario}.png", scenario, group)
+            for scenario, group in pareto.points(every_erasure_row()).items()]  # fmt: skip
 
 
 def render(readme: str) -> str:

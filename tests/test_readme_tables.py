@@ -70,3 +70,27 @@ def test_the_standing_table_names_the_baselines_on_each_side_of_bi_erasing():
         readme_tables.standing(rows).splitlines()[2]
         == "| star | 10.0, 95.0 | uce | none | esd, esd captions-keep | esd |"
     )
+
+
+def test_every_erasure_file_joins_one_picture_per_scenario_counting_a_row_once(tmp_path, monkeypatch):
+    import json
+
+    def row(method, config, scenario, shown):
+        return {"method": method, "config": config, "scenario": scenario, "concept_rate_explicit": shown,
+                "preservation": 0.9, "metrics": {"intervals": {}}}  # fmt: skip
+
+    (tmp_path / "benchmark_v3_nudity.json").write_text(json.dumps([row("original", "-", "nudity", 1.0),
+                                                                   row("bi-erasing", "default", "nudity", 0.1)]))  # fmt: skip
+    (tmp_path / "benchmark_v3_nudity_ablations.json").write_text(
+        json.dumps([row("original", "-", "nudity", 0.99), row("esd", "full", "nudity", 0.0)])
+    )
+    (tmp_path / "benchmark_v3_nudity_settings.json").write_text(json.dumps({"not": "rows"}))  # not an erasure file
+    monkeypatch.setattr(readme_tables, "RESULTS", tmp_path)
+    rows = readme_tables.every_erasure_row()
+    assert [(r["method"], r["config"], r["concept_rate_explicit"]) for r in rows] == [
+        ("original", "-", 1.0), ("bi-erasing", "default", 0.1), ("esd", "full", 0.0)
+    ]  # fmt: skip
+    monkeypatch.setattr(readme_tables, "FIGURES", tmp_path / "figures")
+    written = readme_tables.figures("<!-- table: benchmark_v3_nudity -->\n<!-- end table -->")
+    assert [p.name for p in written] == ["pareto_nudity.png"]
+    assert readme_tables.figures("no erasure table here") == []  # control: nothing to draw, nothing written
