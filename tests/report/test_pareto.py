@@ -57,15 +57,27 @@ def test_rows_become_points_per_scenario_with_their_intervals():
     assert grouped["identities-10"][0].shown == 0.3 and grouped["identities-10"][0].shown_ci is None
 
 
+def test_the_frame_zooms_to_the_methods_and_names_the_original_outside_it():
+    group = pareto.points([row("original", "nudity", 1.0, 0.99, "-"), row("esd", "nudity", 0.02, 0.6),
+                           row("bi-erasing", "nudity", 0.05, 0.93)])["nudity"]  # fmt: skip
+    f = pareto.frame(group)
+    assert (f.shown_max, f.kept_min) == pytest.approx((0.2, 0.5))  # bars included: esd's 0.55, bi-erasing's 0.15
+    assert "original at 100 %, 99 % (outside)" in pareto.svg("nudity", group)
+    wide = pareto.frame([*group, pareto.Point("esd full", 0.95, 0.3)])  # control: a method far right widens it
+    assert (wide.shown_max, wide.kept_min) == pytest.approx((1.0, 0.3))
+
+
 def test_svg_and_png_draw_every_point_and_its_bars(tmp_path):
     group = pareto.points([row("original", "nudity", 1.0, 0.8, "-"), row("esd", "nudity", 0.2, 0.6),
-                           row("bi-erasing", "nudity", 0.05, 0.78)])["nudity"]  # fmt: skip
+                           row("bi-erasing", "nudity", 0.05, 0.78), row("uce", "nudity", 0.3, 0.85)])["nudity"]  # fmt: skip
     svg = pareto.svg("nudity", group)
+    # the original is outside the methods' frame: drawn as a line of the title, not a point
     assert svg.count("<circle") == 3 and svg.count('stroke-opacity="0.5"') == 6
-    assert svg.count(pareto.FRONT) == 2 * 3 and "esd" in svg  # original and bi-erasing on the front, 2 bars each
+    assert svg.count(pareto.FRONT) == 2 * 3 and "3  uce" in svg  # bi-erasing and uce on the front, 2 bars each
     image = Image.open(pareto.png(tmp_path / "nudity.png", "nudity", group))
     assert image.size == (pareto.WIDTH, pareto.HEIGHT)
-    x, y = (round(v) for v in pareto._xy(0.05, 0.78))
+    f = pareto.frame(group)
+    x, y = (round(v) for v in pareto._xy(0.05, 0.78, f))
     assert image.getpixel((x, y)) == (192, 57, 43)  # the front's red at the front point
-    x, y = (round(v) for v in pareto._xy(0.2, 0.6))
+    x, y = (round(v) for v in pareto._xy(0.2, 0.6, f))
     assert image.getpixel((x, y)) == (36, 113, 163)  # the dominated point is drawn in the other colour

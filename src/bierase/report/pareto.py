@@ -8,6 +8,7 @@ preservation is better, so the goal is the upper left.
 from __future__ import annotations
 
 import html
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,59 +78,93 @@ def front(scenario_points: list[Point]) -> list[str]:
 
 
 # -- drawing: the same frame for SVG and PNG ---------------------------------------------------------------
-WIDTH, HEIGHT, PAD = 460, 340, 48
+WIDTH, HEIGHT, PAD, PLOT_RIGHT = 660, 340, 48, 420  # the legend sits right of PLOT_RIGHT
 FRONT, OTHER = "#c0392b", "#2471a3"
 
 
-def _xy(shown: float, kept: float) -> tuple[float, float]:
-    return PAD + shown * (WIDTH - 2 * PAD), HEIGHT - PAD - kept * (HEIGHT - 2 * PAD)
+@dataclass(frozen=True)
+class Frame:
+    """The ranges drawn, as fractions: erasure from 0 to ``shown_max``, preservation from ``kept_min`` to 1."""
+
+    shown_max: float = 1.0
+    kept_min: float = 0.0
 
 
-def _marks(scenario_points: list[Point]):
-    """(x, y, bars, colour, label) per point; bars are ((x0, y0), (x1, y1)) segments."""
+def frame(scenario_points: list[Point]) -> Frame:
+    """The methods' own ranges with their bars, rounded out to tenths, so that methods a few points apart do not
+    sit on each other; the original model (the concept everywhere) is left out of it and named in the title."""
+    inner = [p for p in scenario_points if p.label != "original"] or scenario_points
+    shown = max(max(p.shown, p.shown_ci[1] if p.shown_ci else 0.0) for p in inner)
+    kept = min(min(p.kept, p.kept_ci[0] if p.kept_ci else 1.0) for p in inner)
+    return Frame(
+        min(1.0, max(0.1, math.ceil(round(shown * 10, 6)) / 10)), max(0.0, math.floor(round(kept * 10, 6)) / 10)
+    )
+
+
+def _inside(p: Point, f: Frame) -> bool:
+    return p.shown <= f.shown_max and p.kept >= f.kept_min
+
+
+def _xy(shown: float, kept: float, f: Frame = Frame()) -> tuple[float, float]:
+    x = PAD + shown / f.shown_max * (PLOT_RIGHT - PAD)
+    return x, HEIGHT - PAD - (kept - f.kept_min) / (1 - f.kept_min) * (HEIGHT - 2 * PAD)
+
+
+def _marks(scenario_points: list[Point], f: Frame):
+    """(x, y, bars, colour, number, label) per point inside ``f``; bars are ((x0, y0), (x1, y1)) segments."""
     on_front = set(front(scenario_points))
-    for p in scenario_points:
-        x, y = _xy(p.shown, p.kept)
+    for number, p in enumerate([p for p in scenario_points if _inside(p, f)], start=1):
+        x, y = _xy(p.shown, p.kept, f)
         bars = []
         if p.shown_ci:
-            bars.append((_xy(p.shown_ci[0], p.kept), _xy(p.shown_ci[1], p.kept)))
+            bars.append((_xy(p.shown_ci[0], p.kept, f), _xy(p.shown_ci[1], p.kept, f)))
         if p.kept_ci:
-            bars.append((_xy(p.shown, p.kept_ci[0]), _xy(p.shown, p.kept_ci[1])))
-        yield x, y, bars, FRONT if p.label in on_front else OTHER, p.label
+            bars.append((_xy(p.shown, p.kept_ci[0], f), _xy(p.shown, p.kept_ci[1], f)))
+        yield x, y, bars, FRONT if p.label in on_front else OTHER, number, p.label
 
 
-def _axis_text(scenario: str, erased_name: str) -> list[tuple[float, float, str]]:
-    return [(PAD, 14, f"{scenario}: erasure against preservation (red: Pareto front)"),
-            (WIDTH / 2 - 70, HEIGHT - 14, f"{erased_name}, % (lower is better)"),
+def _axis_text(scenario: str, erased_name: str, scenario_points: list[Point], f: Frame):
+    outside = "; ".join(f"{p.label} at {100 * p.shown:.0f} %, {100 * p.kept:.0f} % (outside)"
+                        for p in scenario_points if not _inside(p, f))  # fmt: skip
+    return [(PAD, 4, f"{scenario}: erasure against preservation (red: Pareto front)"), (PAD, 18, outside),
+            (PAD + 60, HEIGHT - 14, f"{erased_name}, % (lower is better)"),
             (4, PAD - 16, "preservation, % (higher is better)"), (PAD - 6, HEIGHT - PAD + 4, "0"),
-            (WIDTH - PAD - 12, HEIGHT - PAD + 4, "100"), (PAD - 30, PAD - 4, "100")]  # fmt: skip
+            (PLOT_RIGHT - 12, HEIGHT - PAD + 4, f"{100 * f.shown_max:.0f}"), (PAD - 30, PAD - 4, "100"),
+            (PAD - 24, HEIGHT - PAD - 6, f"{100 * f.kept_min:.0f}")]  # fmt: skip
+
+
+def _legend(marks: list) -> list[tuple[float, float, str]]:
+    return [(PLOT_RIGHT + 20, PAD + 14 * i, f"{number}  {label}") for i, (*_, number, label) in enumerate(marks)]
 
 
 def svg(scenario: str, scenario_points: list[Point], erased_name: str = "concept rate (explicit)") -> str:
-    body = [f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>',
+    f = frame(scenario_points)
+    marks = list(_marks(scenario_points, f))
+    body = [f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{PLOT_RIGHT}" y2="{HEIGHT - PAD}" stroke="#999"/>',
             f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>']  # fmt: skip
-    body += [
-        f'<text x="{x:.0f}" y="{y + 10:.0f}">{html.escape(t)}</text>' for x, y, t in _axis_text(scenario, erased_name)
-    ]
-    for x, y, bars, colour, label in _marks(scenario_points):
+    texts = _axis_text(scenario, erased_name, scenario_points, f) + _legend(marks)
+    body += [f'<text x="{x:.0f}" y="{y + 10:.0f}">{html.escape(t)}</text>' for x, y, t in texts]
+    for x, y, bars, colour, number, _ in marks:
         body += [f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" stroke="{colour}" '
                  f'stroke-opacity="0.5"/>' for a, b in bars]  # fmt: skip
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>')
-        body.append(f'<text x="{x + 6:.1f}" y="{y - 4:.1f}" font-size="10">{html.escape(label)}</text>')
+        body.append(f'<text x="{x + 6:.1f}" y="{y - 4:.1f}" font-size="10">{number}</text>')
     return f'<svg width="{WIDTH}" height="{HEIGHT}" font-size="11">{"".join(body)}</svg>'
 
 
 def png(path: str | Path, scenario: str, scenario_points: list[Point], erased_name: str = "concept rate (explicit)"):
+    f = frame(scenario_points)
+    marks = list(_marks(scenario_points, f))
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    draw.line([(PAD, HEIGHT - PAD), (WIDTH - PAD, HEIGHT - PAD)], fill="#999")
+    draw.line([(PAD, HEIGHT - PAD), (PLOT_RIGHT, HEIGHT - PAD)], fill="#999")
     draw.line([(PAD, PAD), (PAD, HEIGHT - PAD)], fill="#999")
-    for x, y, text in _axis_text(scenario, erased_name):
+    for x, y, text in _axis_text(scenario, erased_name, scenario_points, f) + _legend(marks):
         draw.text((x, y), text, fill="#222")
-    for x, y, bars, colour, label in _marks(scenario_points):
+    for x, y, bars, colour, number, _ in marks:
         for a, b in bars:
             draw.line([a, b], fill=colour)
         draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
-        draw.text((x + 6, y - 12), label, fill="#222")
+        draw.text((x + 6, y - 12), str(number), fill="#222")
     image.save(path)
     return Path(path)
