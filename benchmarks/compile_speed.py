@@ -3,8 +3,10 @@
 Each run is a fresh process (accelerate fixes its dynamo plugin once per process), fp32, on the bundled
 world. A compiled run pays its compile time in its first steps, so each setting is run at two lengths and
 the difference gives the steady seconds per iteration; what the short run took beyond its steady share is
-the compile time. Both settings alternate, 3 times each, on an otherwise idle machine; medians. The
-option is meant for GPUs; on this CPU the figures say what inductor's C++ code gives here.
+the compile time. Every run compiles cold, into an inductor cache of its own, as a first run on a machine
+does (with a shared cache a later run reuses the first one's kernels and the two lengths stop measuring the
+same thing). Both settings alternate, 3 times each, on an otherwise idle machine; medians. The option is
+meant for GPUs; on this CPU the figures say what inductor's C++ code gives here.
 
     python benchmarks/compile_speed.py [--backend inductor] [--repeats 3] [--quick]
 """
@@ -12,6 +14,7 @@ option is meant for GPUs; on this CPU the figures say what inductor's C++ code g
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,8 +37,9 @@ REPEATS = 3
 
 
 def training_seconds(folder: Path, options: dict) -> float:
+    cold = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(folder) + "-inductor-cache"}
     done = subprocess.run([sys.executable, "-c", RUN, str(folder), json.dumps(options)],
-                          check=True, capture_output=True, text=True)  # fmt: skip
+                          check=True, capture_output=True, text=True, env=cold)  # fmt: skip
     return float(done.stdout.strip().splitlines()[-1])
 
 
