@@ -81,7 +81,7 @@ def erase(config: TrainingConfig, terms: list[Term], method: str) -> Path:
     config.save_yaml(out / CONFIG_FILE, method)
     if config.preserve_prompts:
         terms = [*terms, PreservationTerm(config.lambda_preserve)]
-    accelerator = Accelerator(mixed_precision=config.mixed_precision)
+    accelerator = Accelerator(mixed_precision=config.mixed_precision, dynamo_backend=config.dynamo_backend or None)
     pipe = load_base_pipeline(config.pretrained_model_name_or_path, accelerator.device)
     base_unet_config = dict(pipe.unet.config)
 
@@ -96,7 +96,7 @@ def erase(config: TrainingConfig, terms: list[Term], method: str) -> Path:
     seconds = round(time.perf_counter() - started, 1)
 
     (out / RUN_FILE).unlink(missing_ok=True)  # the old mark goes before its weights are replaced
-    student = accelerator.unwrap_model(trainer.student)
+    student = trainer.unwrapped(trainer.student)
     saved = save_lora(student, out, type(pipe)) if config.lora_rank else save_unet(student, base_unet_config, out)
     if config.save_pipeline:
         save_pipeline_folder(config.pretrained_model_name_or_path, out, lora=bool(config.lora_rank))

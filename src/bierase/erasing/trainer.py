@@ -70,6 +70,18 @@ def frozen_teacher(unet: torch.nn.Module, device: torch.device, mixed_precision:
     return copy.deepcopy(unet).to(device, dtype).eval().requires_grad_(False)
 
 
+def compiled_like_student(teacher: torch.nn.Module, accelerator) -> torch.nn.Module:
+    """The teacher compiled as ``accelerator.prepare`` compiles the student (its dynamo plugin's backend and
+    options), or as it is when accelerate compiles nothing. The teacher is not prepared itself: it never
+    trains, so it must not be wrapped for distributed training."""
+    from accelerate.utils import DynamoBackend
+
+    plugin = accelerator.state.dynamo_plugin
+    if plugin.backend == DynamoBackend.NO:
+        return teacher
+    return torch.compile(teacher, **plugin.to_kwargs())
+
+
 class Trainer:
     def __init__(
         self, pipe, terms: list[Term], texts: dict[str, torch.Tensor], image_sets: ImageSets | None,
@@ -107,7 +119,8 @@ class Trainer:
         # on a GPU, fused Adam: the default (foreach) one holds a temporary the size of the trained parameters at
         # each step (+3.2 GiB for SD 1.5 `full`), which would break its 16 GiB budget
         optimizer = torch.optim.Adam(params, lr=config.learning_rate, fused=device.type == "cuda")
-        self.student, self.optimizer = accelerator.prepare(student, optimizer)
+        self.student, self.optimizer = accelerator.prepare(student, optimizer)  # compiled here if accelerate compiles
+        self.teacher = compiled_like_student(self.teacher, accelerator)
         self.scheduler = rollout_scheduler(pipe.scheduler.config, config.ddim_steps)
         if config.rollout_steps:
             check_jumps(self.scheduler)  # before the first step, not at the first deep rollout
@@ -117,6 +130,10 @@ class Trainer:
         self.latent_shape = (config.train_batch_size, pipe.unet.config.in_channels, size, size)
         # SDXL: the size conditions of that resolution, the same for every call (None: a UNet without them)
         self.time_ids = time_ids(pipe)
+
+    def unwrapped(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The UNet itself, without accelerate's or torch.compile's wrapper: its processors and parameter names."""
+        return self.accelerator.unwrap_model(model, keep_torch_compile=False)
 
     # -- one iteration ---------------------------------------------------------------------------
     def draw(self) -> Batch:
@@ -196,7 +213,7 @@ class Trainer:
             zeros = torch.zeros(b, self.image_dim)
             images = torch.cat([batch.images[c.image] if c.image else zeros for c in conditions]).to(device)
             if not any(with_image):
-                branch = image_branch_off(self.accelerator.unwrap_model(model))
+                branch = image_branch_off(self.unwrapped(model))
             elif not all(with_image):
                 image_on = torch.tensor(with_image).repeat_interleave(b)
         with branch:
@@ -233,7 +250,7 @@ class Trainer:
         if cfg.rollout == "noised":
             return self.noised(batch)
         # the rollout is text-only: no image tokens leak into it (without images there is no branch to switch off)
-        with image_branch_off(self.accelerator.unwrap_model(self.student)):
+        with image_branch_off(self.unwrapped(self.student)):
             return rollout(
                 self.rollout_predictor(batch), self.scheduler, noise, batch.k, cfg.rollout, cfg.rollout_steps
             )
@@ -271,8 +288,7 @@ class Trainer:
 
     # -- checkpoints -----------------------------------------------------------------------------
     def trainable(self) -> dict[str, torch.Tensor]:
-        model = self.accelerator.unwrap_model(self.student)
-        return {name: p for name, p in model.named_parameters() if p.requires_grad}
+        return {name: p for name, p in self.unwrapped(self.student).named_parameters() if p.requires_grad}
 
     def check_finite(self, out: Path, step: int) -> None:
         bad = non_finite(self.trainable())

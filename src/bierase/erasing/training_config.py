@@ -16,9 +16,10 @@ from bierase.errors import UserError
 TRAIN_METHODS = ("full", "xattn", "noxattn", "selfattn")
 ROLLOUTS = ("ddim", "reference", "noised")
 MIXED_PRECISION = ("no", "bf16", "fp16")
+DYNAMO_BACKENDS = ("", "no", "eager", "aot_eager", "inductor", "cudagraphs")  # accelerate's names for torch.compile's
 # options a resumed run may change: how long, how fast and how it is kept; everything else is what it computes
 RESUMABLE = ("max_train_steps", "learning_rate", "checkpointing_steps", "save_pipeline", "teacher_device",
-             "gradient_checkpointing", "resume", "overwrite")  # fmt: skip
+             "gradient_checkpointing", "dynamo_backend", "resume", "overwrite")  # fmt: skip
 
 
 @dataclass
@@ -49,6 +50,12 @@ class TrainingConfig(RunConfig):
     )
     gradient_checkpointing: bool = option("recompute UNet activations in the backward pass to save memory",
                                           default=False)  # fmt: skip
+    dynamo_backend: str = option(
+        "torch.compile the student and the teacher UNet with this backend, through accelerate (inductor: for GPUs; "
+        "the first steps pay the compile time, benchmarks/trainer_speed.py --variants compile); '': accelerate's "
+        "own setting (none unless `accelerate config` chose one)",
+        default="", choices=DYNAMO_BACKENDS,
+    )  # fmt: skip
     init_unet: str = option("start from this (already erased) unet/ folder instead of the base UNet", default="")
     # the rollout to z_t
     rollout: str = option(
