@@ -186,7 +186,7 @@ def main() -> None:
                              "safe_rate": m["safe_rate"], "preservation": m["preservation"],
                              "preservation_by_attribute": per_attribute(evaluation),
                              "explicit_shows": dict(Counter(evaluation.labels["explicit"][scenario.attribute]))}  # fmt: skip
-    write(result_name, figures)
+    write(result_name + ("_quick" if args.quick else ""), figures)  # a quick run never replaces a real file
 
 
 if __name__ == "__main__":
