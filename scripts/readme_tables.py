@@ -1,7 +1,7 @@
 """Write the README's results tables from the committed results files; ``--check`` fails when they differ.
 
 A table sits between ``<!-- table: NAME -->`` and ``<!-- end table -->``; NAME is a results file in
-``benchmarks/results/`` (``NAME.csv``, or ``NAME.json`` for the rows with their intervals) and says how it is
+``benchmarks/results/`` (``NAME.json``, the rows with their intervals) and says how it is
 drawn (``TABLES``). Only what is between the markers is rewritten, so the prose around a table stays the
 author's. The same command draws each erasure benchmark's Pareto picture, one PNG per scenario, into
 ``docs/figures/`` (``--check`` compares the tables only: a PNG's bytes depend on Pillow's version).
@@ -13,7 +13,6 @@ author's. The same command draws each erasure benchmark's Pareto picture, one PN
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import re
@@ -26,23 +25,23 @@ FIGURES = ROOT / "docs" / "figures"
 MARKED = re.compile(r"(<!-- table: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- end table -->)", re.S)
 
 
-def percent(value: str) -> str:
-    return "-" if value in ("", "nan", "None") else f"{100 * float(value):.1f}"
+def percent(value) -> str:
+    return "-" if value in ("", "nan", "None", None) else f"{100 * float(value):.1f}"
 
 
 def identities(rows: list[dict]) -> str:
-    """Protocol toyworld-identities/v1: one row per (k, method), the figures of ``identities.py``, in %."""
+    """Protocol toyworld-identities/v1: one row per (k, method), the figures of ``identities.py`` in % with their
+    95 % intervals."""
     head = "| k | method | ACC_e (erased names shown) | ACC_s (kept names shown) | H | generic | preservation | CLIP | erase s |"
     lines = [head, "| --- " * (head.count("|") - 1) + "|"]
     for r in rows:
-        clip = r.get("clip_score_preservation", "")
-        clip = "-" if clip in ("", "nan") else f"{float(clip):.3f}"
-        wall = "-" if r["method"] == "original" else f"{float(r['wall_time_s']):.0f}"
-        lines.append(
-            f"| {r['scenario'].split('-')[-1]} | {r['method']} | {percent(r['acc_erased'])} | {percent(r['acc_kept'])} "
-            f"| {percent(r['h'])} | {percent(r['generic_rate'])} | {percent(r['preservation'])} "
-            f"| {clip} | {wall} |"
-        )
+        ci = r.get("metrics", {}).get("intervals", {})
+        rates = " | ".join(with_interval(r[key], ci.get(key))
+                           for key in ("acc_erased", "acc_kept", "h", "generic_rate", "preservation"))  # fmt: skip
+        clip = r.get("clip_score_preservation")
+        clip = "-" if clip is None or math.isnan(clip) else f"{clip:.3f}"
+        wall = "-" if r["method"] == "original" else f"{r['wall_time_s']:.0f}"
+        lines.append(f"| {r['scenario'].split('-')[-1]} | {r['method']} | {rates} | {clip} | {wall} |")
     return "\n".join(lines) + "\n"
 
 
@@ -155,13 +154,9 @@ def every_erasure_row() -> list[dict]:
 def read_rows(name: str) -> list[dict]:
     if name == STANDING:
         return every_erasure_row()
-    if name in CSV_TABLES:
-        with open(RESULTS / f"{name}.csv", newline="") as handle:
-            return list(csv.DictReader(handle))
     return json.loads((RESULTS / f"{name}.json").read_text())
 
 
-CSV_TABLES = {"benchmark_identities"}
 STANDING = "pareto_standing_v3"  # drawn from every erasure table's file
 TABLES = {"benchmark_identities": identities, "trainer_speed_erasure": speed, STANDING: standing}
 # every erasure benchmark on the identities build, protocol v3 (not its settings file)

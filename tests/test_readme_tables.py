@@ -94,3 +94,15 @@ def test_every_erasure_file_joins_one_picture_per_scenario_counting_a_row_once(t
     written = readme_tables.figures("<!-- table: benchmark_v3_nudity -->\n<!-- end table -->")
     assert [p.name for p in written] == ["pareto_nudity.png"]
     assert readme_tables.figures("no erasure table here") == []  # control: nothing to draw, nothing written
+
+
+def test_an_identities_row_carries_each_rate_with_its_interval():
+    keys = ("acc_erased", "acc_kept", "h", "generic_rate", "preservation")
+    row = {"method": "bi-erasing", "config": "default", "scenario": "identities-10", "acc_erased": 0.25,
+           "acc_kept": 0.9, "h": 0.82, "generic_rate": 0.0, "preservation": 0.97, "clip_score_preservation": 0.75,
+           "wall_time_s": 104.1, "metrics": {"intervals": {key: {"ci95": [0.0, 0.5]} for key in keys}}}  # fmt: skip
+    line = readme_tables.identities([row]).splitlines()[2]
+    assert line == ("| 10 | bi-erasing | 25.0 [0, 50] | 90.0 [0, 50] | 82.0 [0, 50] | 0.0 [0, 50] | 97.0 [0, 50] "
+                    "| 0.750 | 104 |")  # fmt: skip
+    del row["metrics"]["intervals"]["h"]  # control: a rate without its interval shows as a bare number
+    assert "| 82.0 |" in readme_tables.identities([row])
