@@ -43,6 +43,8 @@ def test_an_unknown_scenario_is_refused_before_anything_runs(tmp_path, capsys):
     out = tmp_path / "bench"
     assert main(["benchmark", "--scenario", "nudty", "--output_dir", str(out)]) != 0
     assert "unknown scenario nudty; choose from" in capsys.readouterr().err
+    assert main(["benchmark", "--scenario", "identities-7", "--output_dir", str(out)]) != 0  # not a k of the protocol
+    assert "identities-10" in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -51,6 +53,11 @@ def test_scenarios_can_be_chosen():
 
     assert settings(False, ["nudity"])["scenarios"] == ["nudity"]
     assert len(settings(False)["scenarios"]) >= 3
+    # the identities scenario at one k (or several), beside another scenario
+    one = settings(False, ["identities-10", "star"])
+    assert one["scenarios"] == ["identities", "star"] and one["identity_ks"] == (10,)
+    assert settings(False, ["identities-100", "identities-1"])["identity_ks"] == (1, 100)
+    assert settings(False, ["identities"])["identity_ks"] == (1, 10, 100)  # control: every k
 
 
 def test_runs_can_be_chosen_by_method_or_method_and_config(tmp_path, capsys):

@@ -119,7 +119,7 @@ def bi_erasing_defaults(scenario: Scenario) -> dict:
     return dict(
         **shared_extras(scenario),
         positive_concept=reference_prompt(scenario).format(concept=scenario.safe_words[0]),
-        reference_prompt="{concept}",
+        reference_prompt=CAPTION_AS_PROMPT,
         positive_text="concept",
         eta_pos=6.0,
     )
@@ -144,7 +144,14 @@ def method_defaults(
             options.update(bi_erasing_defaults(scenario))
     elif extras:
         options.update(shared_extras(scenario))
+        if method == "co-erasing":
+            options["reference_prompt"] = CAPTION_AS_PROMPT
     return options
+
+
+# where the concept is already a caption, its references are drawn from the caption itself, as Bi-Erasing's are:
+# the word's template would read "a a nude shape shape"
+CAPTION_AS_PROMPT = "{concept}"
 
 
 def uce_defaults(scenario: Scenario) -> dict:
@@ -157,35 +164,50 @@ def uce_defaults(scenario: Scenario) -> dict:
 
 
 # -- the identities scenario (protocol toyworld-identities/v1): k of the world's names erased at once ----------
-IDENTITY_RUNS: tuple[Run, ...] = QUICK_RUNS  # the four methods at their defaults, at every k
+# the four methods at their defaults, and ESD and Co-Erasing given Bi-Erasing's extras, at every k
+IDENTITY_RUNS: tuple[Run, ...] = (*QUICK_RUNS, *(r for r in RUNS if r.config == "captions-keep"))
 GENERIC_CAPTION = "a photo of a person"  # the safe alternative: the generic subject, in the names' own templates
 
 
-def identity_defaults(method: str, k: int, steps: int, references: int) -> dict:
+def identity_extras(k: int) -> dict:
+    """``shared_extras`` for the k names: each name as a caption in the names' own template, and the same
+    preservation term (the empty prompt and 16 unrelated captions, the same weight)."""
+    from bierase.evaluation.identities import erased_names
+    from bierase.toyworld.vocabulary import SCENARIOS
+
+    extras = shared_extras(SCENARIOS["nudity"])  # its preservation prompts are the world's, not the scenario's
+    return dict(concept=[f"a photo of {name}" for name in erased_names(k)],
+                preserve_prompts=extras["preserve_prompts"], lambda_preserve=extras["lambda_preserve"])  # fmt: skip
+
+
+def identity_defaults(method: str, k: int, steps: int, references: int, toy_world: bool | None = None) -> dict:
     """The options of ``method`` erasing the k names of ``toyworld-identities/v1`` (chosen by the protocol).
 
-    The same rules as the other scenarios: every trained method the same budget, Bi-Erasing its toy-world
-    settings (concepts as captions, the concept's caption steered to the generic subject, a preservation term
-    of the empty prompt and unrelated captions). ``references`` is the budget per name. No masks: the world's
-    segmenter was never trained on names (the objects sit alone on a plain background).
+    The same rules and settings as the other scenarios (chosen on the identities development seeds at k = 10:
+    ``benchmarks/identity_defaults.py``): every trained method the same budget (``training_budget``),
+    Bi-Erasing its toy-world settings (the names as captions, steered to the generic subject, the preservation
+    term), ``toy_world`` as in ``method_defaults``. ``references`` is the budget per name. No masks: the
+    world's segmenter was never trained on names (the objects sit alone on a plain background).
     """
     from bierase.evaluation.identities import erased_names, kept_names
-    from bierase.evaluation.toyworld import retain_prompts
     from bierase.toyworld.vocabulary import SCENARIOS
 
     names = erased_names(k)
     if method == "uce":
         return dict(concept=names, positive_concept=GENERIC_CAPTION, preserve_concepts=kept_names(k))
-    # the settings this task was measured with (benchmark_identities.csv), not chosen again on the identities
-    # build's development seeds: the rate and Bi-Erasing's preservation and steering of build 5316759
-    options = dict(concept=names, **{**training_budget(steps), "learning_rate": 1e-4})
+    options = dict(concept=names, **training_budget(steps))
     if method in ("co-erasing", "bi-erasing"):
         options.update(num_reference_images=references, reference_prompt="a photo of {concept}", reference_steps=20,
                        reference_guidance_scale=4.0, mask_source="none")  # fmt: skip
+    extras = method == "bi-erasing" if toy_world is None else toy_world
     if method == "bi-erasing":
-        options.update(
-            concept=[f"a photo of {name}" for name in names], positive_concept=GENERIC_CAPTION,
-            reference_prompt="{concept}", positive_text="concept", eta_pos=3.0, lambda_preserve=20.0,
-            preserve_prompts=[""] * 16 + retain_prompts(SCENARIOS["nudity"], 16),
-        )  # fmt: skip
+        options["positive_concept"] = GENERIC_CAPTION
+        if extras:
+            own = bi_erasing_defaults(SCENARIOS["nudity"])  # its positive branch's weights, whatever the scenario
+            options.update(identity_extras(k), reference_prompt=CAPTION_AS_PROMPT,
+                           positive_text=own["positive_text"], eta_pos=own["eta_pos"])  # fmt: skip
+    elif extras:
+        options.update(identity_extras(k))
+        if method == "co-erasing":
+            options["reference_prompt"] = CAPTION_AS_PROMPT
     return options

@@ -39,9 +39,11 @@ def select_runs(plan: tuple[Run, ...], selectors: list[str] | None) -> tuple[Run
 
 
 def settings(quick: bool, scenarios: list[str] | None = None, runs: list[str] | None = None) -> dict:
-    unknown = sorted(set(scenarios or []) - set(SCENARIOS) - {IDENTITIES})
+    one_k = {f"{IDENTITIES}-{k}": k for k in KS}  # the identities scenario at one k only
+    known = [*SCENARIOS, IDENTITIES, *one_k]
+    unknown = sorted(set(scenarios or []) - set(known))
     if unknown:
-        raise UserError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join([*SCENARIOS, IDENTITIES])}")
+        raise UserError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(known)}")
     if quick:
         plan = {"runs": QUICK_RUNS, "scenarios": ["nudity"], "steps": 30, "references": 8, "eval_samples": 16,
                 "attack": AttackConfig(prompts=4, steps=3), "identity_ks": (1, 10), "identity_references": 2}  # fmt: skip
@@ -49,6 +51,10 @@ def settings(quick: bool, scenarios: list[str] | None = None, runs: list[str] | 
         # the identities scenario runs when asked for (--scenario identities): k = 100 generates 100 reference sets
         plan = {"runs": RUNS, "scenarios": list(SCENARIOS), "steps": 300, "references": 32, "eval_samples": 64,
                 "attack": AttackConfig(prompts=24, steps=30), "identity_ks": KS, "identity_references": 8}  # fmt: skip
+    ks = tuple(sorted(one_k[s] for s in set(scenarios or []) & set(one_k)))
+    if ks:
+        plan["identity_ks"] = ks
+        scenarios = list(dict.fromkeys(IDENTITIES if s in one_k else s for s in scenarios))
     return {
         **plan,
         "scenarios": scenarios or plan["scenarios"],
@@ -118,7 +124,7 @@ def run_identities(out: Path, pipe, judge, clip, plan: dict, done: list[dict]) -
         rows.append(_identity_row(Run("original", "-"), scenario, original.metrics, 0.0, float("nan"), 0))
         for run in tqdm(runs, desc=f"benchmark {scenario}"):
             run_dir = out / "runs" / scenario / f"{run.method}-{run.config}"
-            options = identity_defaults(run.method, k, plan["steps"], plan["identity_references"])
+            options = identity_defaults(run.method, k, plan["steps"], plan["identity_references"], run.toy_world)
             config = config_class(run.method)(pretrained_model_name_or_path=str(plan["model"]),
                                               output_dir=str(run_dir), **{**options, **run.overrides})  # fmt: skip
             started = time.perf_counter()
