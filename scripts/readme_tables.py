@@ -151,14 +151,25 @@ def every_erasure_row() -> list[dict]:
     return list(rows.values())
 
 
+def every_identity_row() -> list[dict]:
+    """The rows of every identities file measured one k at a time (``benchmark_identities_k10.json``...), by k."""
+    paths = [p for p in RESULTS.glob("benchmark_identities_k*.json") if re.fullmatch(r"benchmark_identities_k\d+", p.stem)]
+    return [row for path in sorted(paths, key=lambda p: int(p.stem.rsplit("_k", 1)[1]))
+            for row in json.loads(path.read_text())]  # fmt: skip
+
+
 def read_rows(name: str) -> list[dict]:
     if name == STANDING:
         return every_erasure_row()
+    if name == IDENTITIES_BY_K:
+        return every_identity_row()
     return json.loads((RESULTS / f"{name}.json").read_text())
 
 
 STANDING = "pareto_standing_v3"  # drawn from every erasure table's file
-TABLES = {"benchmark_identities": identities, "trainer_speed_erasure": speed, STANDING: standing}
+IDENTITIES_BY_K = "benchmark_identities_by_k"  # drawn from every benchmark_identities_k<k>.json
+TABLES = {"benchmark_identities": identities, IDENTITIES_BY_K: identities, "trainer_speed_erasure": speed,
+          STANDING: standing}  # fmt: skip
 # every erasure benchmark on the identities build, protocol v3 (not its settings file)
 ERASURE_TABLE = re.compile(r"benchmark_v3_(?!\w*_settings$)\w+")
 

@@ -1,6 +1,7 @@
 """README results tables are drawn from the committed results files (scripts/readme_tables.py)."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,3 +107,19 @@ def test_an_identities_row_carries_each_rate_with_its_interval():
                     "| 0.750 | 104 |")  # fmt: skip
     del row["metrics"]["intervals"]["h"]  # control: a rate without its interval shows as a bare number
     assert "| 82.0 |" in readme_tables.identities([row])
+
+
+def test_the_identities_files_measured_one_k_at_a_time_join_one_table_in_order_of_k(tmp_path, monkeypatch):
+    def row(k, method):
+        return {"method": method, "config": "default", "scenario": f"identities-{k}", "acc_erased": 0.5,
+                "acc_kept": 0.5, "h": 0.5, "generic_rate": 0.0, "preservation": 0.9, "wall_time_s": 1.0}  # fmt: skip
+
+    for k in (100, 1, 10):
+        (tmp_path / f"benchmark_identities_k{k}.json").write_text(json.dumps([row(k, "original"), row(k, "uce")]))
+    (tmp_path / "benchmark_identities_k10_settings.json").write_text("{}")  # its settings: not rows
+    (tmp_path / "benchmark_identities.json").write_text(json.dumps([row(7, "esd")]))  # another table's file
+    monkeypatch.setattr(readme_tables, "RESULTS", tmp_path)
+    lines = readme_tables.render("<!-- table: benchmark_identities_by_k -->\n<!-- end table -->").splitlines()
+    assert [line.split(" | ")[:2] for line in lines[3:-1]] == [
+        ["| 1", "original"], ["| 1", "uce"], ["| 10", "original"], ["| 10", "uce"], ["| 100", "original"], ["| 100", "uce"]
+    ]  # fmt: skip
