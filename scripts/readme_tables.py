@@ -93,6 +93,18 @@ def sweep(figures: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def identity_sweep(figures: dict) -> str:
+    """A development-seed sweep of the identities scenario (``benchmarks/identity_defaults.py``), in %."""
+    head = "| configuration | ACC_e (erased names shown) | ACC_s (kept names shown) | H | generic | preservation |"
+    keys = ("acc_erased", "acc_kept", "h", "generic_rate", "preservation")
+    lines = [head, "| --- " * (head.count("|") - 1) + "|"]
+    for name, f in figures.items():
+        if isinstance(f, dict) and "h" in f:
+            ci = f.get("intervals", {})
+            lines.append(f"| {name} | " + " | ".join(with_interval(f[key], ci.get(key)) for key in keys) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def speed(erasure: dict, timing: dict | None = None) -> str:
     """``benchmarks/trainer_speed.py``: each variant's seconds per iteration (median of its alternating runs) and
     speed-up over the reference code's way, beside its erasure on the development seeds, in %."""
@@ -168,8 +180,8 @@ def read_rows(name: str) -> list[dict]:
 
 STANDING = "pareto_standing_v3"  # drawn from every erasure table's file
 IDENTITIES_BY_K = "benchmark_identities_by_k"  # drawn from every benchmark_identities_k<k>.json
-TABLES = {"benchmark_identities": identities, IDENTITIES_BY_K: identities, "trainer_speed_erasure": speed,
-          STANDING: standing}  # fmt: skip
+TABLES = {"benchmark_identities": identities, IDENTITIES_BY_K: identities, "identity_defaults": identity_sweep,
+          "trainer_speed_erasure": speed, STANDING: standing}  # fmt: skip
 # every erasure benchmark on the identities build, protocol v3 (not its settings file)
 ERASURE_TABLE = re.compile(r"benchmark_v3_(?!\w*_settings$)\w+")
 

@@ -123,3 +123,13 @@ def test_the_identities_files_measured_one_k_at_a_time_join_one_table_in_order_o
     assert [line.split(" | ")[:2] for line in lines[3:-1]] == [
         ["| 1", "original"], ["| 1", "uce"], ["| 10", "original"], ["| 10", "uce"], ["| 100", "original"], ["| 100", "uce"]
     ]  # fmt: skip
+
+
+def test_an_identities_sweep_row_carries_each_rate_with_its_interval_and_the_original_first():
+    keys = ("acc_erased", "acc_kept", "h", "generic_rate", "preservation")
+    figures = {"k": 10, "original": dict.fromkeys(keys, 0.5),
+               "chosen": {**dict.fromkeys(keys, 0.25), "intervals": {k: {"ci95": [0.1, 0.4]} for k in keys}}}  # fmt: skip
+    lines = readme_tables.identity_sweep(figures).splitlines()
+    assert lines[2] == "| original | 50.0 | 50.0 | 50.0 | 50.0 | 50.0 |"  # the sweep records no interval for it
+    assert lines[3] == "| chosen | " + " | ".join(["25.0 [10, 40]"] * 5) + " |"
+    assert len(lines) == 4  # control: "k" and the like are not rows
