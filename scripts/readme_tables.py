@@ -133,11 +133,12 @@ BASELINES = ("esd", "co-erasing", "uce")
 
 
 def standing(rows: list[dict]) -> str:
-    """Per scenario of every erasure benchmark: Bi-Erasing's default row against the baselines' rows (each
-    configuration) on explicit concept rate against preservation (``pareto.standing``)."""
+    """Per scenario of every erasure (or identities) benchmark: Bi-Erasing's default row against the baselines'
+    rows (each configuration) on explicit concept rate (ACC_e) against preservation (``pareto.standing``)."""
     from bierase.report import pareto
 
-    head = ("| scenario | Bi-Erasing: explicit, preservation | baselines that dominate it | of them, clearly "
+    shown = "ACC_e" if rows and "acc_erased" in rows[0] else "explicit"  # the names' protocol: erased names shown
+    head = (f"| scenario | Bi-Erasing: {shown}, preservation | baselines that dominate it | of them, clearly "
             "| baselines it dominates | of them, clearly |")  # fmt: skip
     lines = [head, "| --- " * (head.count("|") - 1) + "|"]
     for scenario, group in pareto.points(rows).items():
@@ -173,15 +174,16 @@ def every_identity_row() -> list[dict]:
 def read_rows(name: str) -> list[dict]:
     if name == STANDING:
         return every_erasure_row()
-    if name == IDENTITIES_BY_K:
+    if name in (IDENTITIES_BY_K, IDENTITIES_STANDING):
         return every_identity_row()
     return json.loads((RESULTS / f"{name}.json").read_text())
 
 
 STANDING = "pareto_standing_v3"  # drawn from every erasure table's file
 IDENTITIES_BY_K = "benchmark_identities_by_k"  # drawn from every benchmark_identities_k<k>.json
+IDENTITIES_STANDING = "pareto_standing_identities"  # the same files' standing table
 TABLES = {"benchmark_identities": identities, IDENTITIES_BY_K: identities, "identity_defaults": identity_sweep,
-          "trainer_speed_erasure": speed, STANDING: standing}  # fmt: skip
+          "trainer_speed_erasure": speed, STANDING: standing, IDENTITIES_STANDING: standing}  # fmt: skip
 # every erasure benchmark on the identities build, protocol v3 (not its settings file)
 ERASURE_TABLE = re.compile(r"benchmark_v3_(?!\w*_settings$)\w+")
 

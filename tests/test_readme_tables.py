@@ -133,3 +133,18 @@ def test_an_identities_sweep_row_carries_each_rate_with_its_interval_and_the_ori
     assert lines[2] == "| original | 50.0 | 50.0 | 50.0 | 50.0 | 50.0 |"  # the sweep records no interval for it
     assert lines[3] == "| chosen | " + " | ".join(["25.0 [10, 40]"] * 5) + " |"
     assert len(lines) == 4  # control: "k" and the like are not rows
+
+
+def test_the_identities_standing_reads_erased_names_shown_against_preservation():
+    def row(method, config, shown, kept):
+        ci = {"acc_erased": {"ci95": [shown - 0.02, shown + 0.02]}, "preservation": {"ci95": [kept - 0.02, kept + 0.02]}}
+        return {"method": method, "config": config, "scenario": "identities-10", "acc_erased": shown,
+                "preservation": kept, "metrics": {"intervals": ci}}  # fmt: skip
+
+    rows = [row("original", "-", 0.95, 0.98), row("bi-erasing", "default", 0.1, 0.9), row("esd", "default", 0.0, 0.6),
+            row("uce", "default", 0.05, 0.95)]  # fmt: skip
+    lines = readme_tables.standing(rows).splitlines()
+    assert "Bi-Erasing: ACC_e, preservation" in lines[0]
+    assert lines[2] == "| identities-10 | 10.0, 90.0 | uce | uce | none | none |"
+    rows[-1] = row("uce", "default", 0.2, 0.95)  # control: a UCE that erases less no longer dominates
+    assert readme_tables.standing(rows).splitlines()[2] == "| identities-10 | 10.0, 90.0 | none | none | none | none |"
