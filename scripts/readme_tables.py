@@ -41,7 +41,8 @@ def identities(rows: list[dict]) -> str:
         clip = r.get("clip_score_preservation")
         clip = "-" if clip is None or math.isnan(clip) else f"{clip:.3f}"
         wall = "-" if r["method"] == "original" else f"{r['wall_time_s']:.0f}"
-        lines.append(f"| {r['scenario'].split('-')[-1]} | {r['method']} | {rates} | {clip} | {wall} |")
+        label = r["method"] if r["config"] in ("-", "default") else f"{r['method']}, {r['config']}"
+        lines.append(f"| {r['scenario'].split('-')[-1]} | {label} | {rates} | {clip} | {wall} |")
     return "\n".join(lines) + "\n"
 
 

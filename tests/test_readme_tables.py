@@ -107,6 +107,8 @@ def test_an_identities_row_carries_each_rate_with_its_interval():
                     "| 0.750 | 104 |")  # fmt: skip
     del row["metrics"]["intervals"]["h"]  # control: a rate without its interval shows as a bare number
     assert "| 82.0 |" in readme_tables.identities([row])
+    row["method"], row["config"] = "esd", "captions-keep"  # a configuration other than the default is named
+    assert readme_tables.identities([row]).splitlines()[2].startswith("| 10 | esd, captions-keep | 25.0 [0, 50] |")
 
 
 def test_the_identities_files_measured_one_k_at_a_time_join_one_table_in_order_of_k(tmp_path, monkeypatch):
