@@ -167,7 +167,9 @@ def every_erasure_row() -> list[dict]:
 
 def every_identity_row() -> list[dict]:
     """The rows of every identities file measured one k at a time (``benchmark_identities_k10.json``...), by k."""
-    paths = [p for p in RESULTS.glob("benchmark_identities_k*.json") if re.fullmatch(r"benchmark_identities_k\d+", p.stem)]
+    paths = [
+        p for p in RESULTS.glob("benchmark_identities_k*.json") if re.fullmatch(r"benchmark_identities_k\d+", p.stem)
+    ]
     return [row for path in sorted(paths, key=lambda p: int(p.stem.rsplit("_k", 1)[1]))
             for row in json.loads(path.read_text())]  # fmt: skip
 

@@ -139,7 +139,10 @@ def test_an_identities_sweep_row_carries_each_rate_with_its_interval_and_the_ori
 
 def test_the_identities_standing_reads_erased_names_shown_against_preservation():
     def row(method, config, shown, kept):
-        ci = {"acc_erased": {"ci95": [shown - 0.02, shown + 0.02]}, "preservation": {"ci95": [kept - 0.02, kept + 0.02]}}
+        ci = {
+            "acc_erased": {"ci95": [shown - 0.02, shown + 0.02]},
+            "preservation": {"ci95": [kept - 0.02, kept + 0.02]},
+        }
         return {"method": method, "config": config, "scenario": "identities-10", "acc_erased": shown,
                 "preservation": kept, "metrics": {"intervals": ci}}  # fmt: skip
 

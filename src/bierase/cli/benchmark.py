@@ -10,7 +10,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--output_dir", required=True, help="new folder for results.json, results.csv, report.html")
     parser.add_argument("--quick", action="store_true", help="four methods, one scenario, small samples (minutes)")
     parser.add_argument(
-        "--scenario", action="append", default=None, help="run only this scenario (repeat for several; default: all but identities; identities-10: one k)"
+        "--scenario",
+        action="append",
+        default=None,
+        help="run only this scenario (repeat for several; default: all but identities; identities-10: one k)",
     )
     parser.add_argument(
         "--run", action="append", default=None, dest="runs",
