@@ -202,14 +202,22 @@ def drawer(name: str):
 
 
 def figures(readme: str) -> list[Path]:
-    """One Pareto PNG per scenario of the erasure tables in ``readme``, every file's rows of it in one picture."""
+    """One Pareto PNG per scenario of the erasure tables in ``readme``, every file's rows of it in one picture,
+    and one per k of the identities table measured one k at a time (erased names shown against preservation)."""
     from bierase.report import pareto
 
-    if not any(ERASURE_TABLE.fullmatch(match["name"]) for match in MARKED.finditer(readme)):
-        return []
-    FIGURES.mkdir(parents=True, exist_ok=True)
-    return [pareto.png(FIGURES / f"pareto_{scenario}.png", scenario, group)
-            for scenario, group in pareto.points(every_erasure_row()).items()]  # fmt: skip
+    names = {match["name"] for match in MARKED.finditer(readme)}
+    drawn = []
+    if any(ERASURE_TABLE.fullmatch(name) for name in names):
+        drawn += [(scenario, group, "concept rate (explicit)")
+                  for scenario, group in pareto.points(every_erasure_row()).items()]  # fmt: skip
+    if IDENTITIES_BY_K in names:
+        drawn += [(scenario, group, "ACC_e (erased names shown)")
+                  for scenario, group in pareto.points(every_identity_row()).items()]  # fmt: skip
+    if drawn:
+        FIGURES.mkdir(parents=True, exist_ok=True)
+    return [pareto.png(FIGURES / f"pareto_{scenario}.png", scenario, group, erased)
+            for scenario, group, erased in drawn]  # fmt: skip
 
 
 def render(readme: str) -> str:

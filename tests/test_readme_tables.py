@@ -125,6 +125,14 @@ def test_the_identities_files_measured_one_k_at_a_time_join_one_table_in_order_o
     assert [line.split(" | ")[:2] for line in lines[3:-1]] == [
         ["| 1", "original"], ["| 1", "uce"], ["| 10", "original"], ["| 10", "uce"], ["| 100", "original"], ["| 100", "uce"]
     ]  # fmt: skip
+    monkeypatch.setattr(readme_tables, "FIGURES", tmp_path / "figures")
+    written = readme_tables.figures("<!-- table: benchmark_identities_by_k -->\n<!-- end table -->")
+    assert [p.name for p in written] == [
+        "pareto_identities-1.png",
+        "pareto_identities-10.png",
+        "pareto_identities-100.png",
+    ]
+    assert readme_tables.figures("<!-- table: benchmark_identities -->") == []  # control: that table draws none
 
 
 def test_an_identities_sweep_row_carries_each_rate_with_its_interval_and_the_original_first():
