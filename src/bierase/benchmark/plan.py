@@ -47,6 +47,11 @@ def reference_prompt(scenario: Scenario) -> str:
     return "a {concept}" if scenario.attribute == "shape" else "a {concept} shape"
 
 
+# where the concept is already a caption, its references are drawn from the caption itself, as Bi-Erasing's are:
+# the word's template would read "a a nude shape shape"
+CAPTION_AS_PROMPT = "{concept}"
+
+
 def trained_defaults(scenario: Scenario, steps: int) -> dict:
     """Options shared by every trained method on the 32 px toy world (the same budget for each)."""
     return dict(concept=scenario.target_words[0], **training_budget(steps))
@@ -147,11 +152,6 @@ def method_defaults(
         if method == "co-erasing":
             options["reference_prompt"] = CAPTION_AS_PROMPT
     return options
-
-
-# where the concept is already a caption, its references are drawn from the caption itself, as Bi-Erasing's are:
-# the word's template would read "a a nude shape shape"
-CAPTION_AS_PROMPT = "{concept}"
 
 
 def uce_defaults(scenario: Scenario) -> dict:
