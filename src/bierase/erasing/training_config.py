@@ -52,7 +52,7 @@ class TrainingConfig(RunConfig):
                                           default=False)  # fmt: skip
     dynamo_backend: str = option(
         "torch.compile the student and the teacher UNet with this backend, through accelerate (inductor: for GPUs; "
-        "the first steps pay the compile time, benchmarks/trainer_speed.py --variants compile); '': accelerate's "
+        "the first steps pay the compile time: benchmarks/compile_speed.py); '': accelerate's "
         "own setting (none unless `accelerate config` chose one)",
         default="", choices=DYNAMO_BACKENDS,
     )  # fmt: skip
