@@ -3,8 +3,8 @@
 A table sits between ``<!-- table: NAME -->`` and ``<!-- end table -->``; NAME is a results file in
 ``benchmarks/results/`` (``NAME.json``, the rows with their intervals) and says how it is
 drawn (``TABLES``). Only what is between the markers is rewritten, so the prose around a table stays the
-author's. The same command draws each erasure benchmark's Pareto picture, one PNG per scenario, into
-``docs/figures/`` (``--check`` compares the tables only: a PNG's bytes depend on Pillow's version).
+author's. The same command draws each erasure benchmark's Pareto picture, one PNG per scenario (and per k of
+the identities scenario), into ``docs/figures/`` (``--check`` compares the tables only: a PNG's bytes depend on Pillow's version).
 
     python scripts/readme_tables.py          # rewrite README.md
     python scripts/readme_tables.py --check  # exit 1 when a table is not what its file gives
@@ -25,8 +25,16 @@ FIGURES = ROOT / "docs" / "figures"
 MARKED = re.compile(r"(<!-- table: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- end table -->)", re.S)
 
 
-def percent(value) -> str:
-    return "-" if value in ("", "nan", "None", None) else f"{100 * float(value):.1f}"
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+IDENTITY_RATES = ("acc_erased", "acc_kept", "h", "generic_rate", "preservation")  # toyworld-identities/v1
+
+
+def identity_rates(figures: dict, intervals: dict) -> str:
+    """The identities protocol's rates of one row, in % with their 95 % intervals, as table cells."""
+    return " | ".join(with_interval(figures[key], intervals.get(key)) for key in IDENTITY_RATES)
 
 
 def identities(rows: list[dict]) -> str:
@@ -35,9 +43,7 @@ def identities(rows: list[dict]) -> str:
     head = "| k | method | ACC_e (erased names shown) | ACC_s (kept names shown) | H | generic | preservation | CLIP | erase s |"
     lines = [head, "| --- " * (head.count("|") - 1) + "|"]
     for r in rows:
-        ci = r.get("metrics", {}).get("intervals", {})
-        rates = " | ".join(with_interval(r[key], ci.get(key))
-                           for key in ("acc_erased", "acc_kept", "h", "generic_rate", "preservation"))  # fmt: skip
+        rates = identity_rates(r, r.get("metrics", {}).get("intervals", {}))
         clip = r.get("clip_score_preservation")
         clip = "-" if clip is None or math.isnan(clip) else f"{clip:.3f}"
         wall = "-" if r["method"] == "original" else f"{r['wall_time_s']:.0f}"
@@ -97,12 +103,10 @@ def sweep(figures: dict) -> str:
 def identity_sweep(figures: dict) -> str:
     """A development-seed sweep of the identities scenario (``benchmarks/identity_defaults.py``), in %."""
     head = "| configuration | ACC_e (erased names shown) | ACC_s (kept names shown) | H | generic | preservation |"
-    keys = ("acc_erased", "acc_kept", "h", "generic_rate", "preservation")
     lines = [head, "| --- " * (head.count("|") - 1) + "|"]
     for name, f in figures.items():
         if isinstance(f, dict) and "h" in f:
-            ci = f.get("intervals", {})
-            lines.append(f"| {name} | " + " | ".join(with_interval(f[key], ci.get(key)) for key in keys) + " |")
+            lines.append(f"| {name} | {identity_rates(f, f.get('intervals', {}))} |")
     return "\n".join(lines) + "\n"
 
 
