@@ -74,8 +74,6 @@ def test_the_standing_table_names_the_baselines_on_each_side_of_bi_erasing():
 
 
 def test_every_erasure_file_joins_one_picture_per_scenario_counting_a_row_once(tmp_path, monkeypatch):
-    import json
-
     def row(method, config, scenario, shown):
         return {"method": method, "config": config, "scenario": scenario, "concept_rate_explicit": shown,
                 "preservation": 0.9, "metrics": {"intervals": {}}}  # fmt: skip
